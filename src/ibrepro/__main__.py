@@ -1,0 +1,5 @@
+import sys
+
+from ibrepro.cli import main
+
+sys.exit(main())
