@@ -1,0 +1,1 @@
+"""Networks batched over repetitions."""

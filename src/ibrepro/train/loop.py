@@ -1,0 +1,171 @@
+"""The batched training loop: all repetitions of an experiment train as one tensor program.
+
+The loss is the sum over repetitions of each repetition's mean cross-entropy, so gradients,
+SGD and Adam (both element-wise) stay exactly per-repetition. Each repetition has its own
+initialisation (``BatchedMLP``) and its own mini-batch order (``epoch_order``). After every
+epoch the network is evaluated on all samples: loss and accuracy per split at every epoch, and
+every layer's output at the snapshot epochs. On CUDA one whole epoch (all mini-batch steps and
+the evaluation) is captured in a CUDA graph and replayed, which removes the launch overhead
+that dominates such small networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ibrepro.nets.mlp import BatchedMLP
+from ibrepro.train.shuffle import epoch_order
+
+WARMUP_EPOCHS = 3  # eager epochs on a side stream before CUDA graph capture (PyTorch's recipe)
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class History:
+    """Loss and accuracy of every repetition at every epoch 0..E, per split ``SPLITS``."""
+
+    loss: np.ndarray  # (rep, epoch, split) float64, mean cross-entropy in nats
+    accuracy: np.ndarray  # (rep, epoch, split) float64
+
+
+def repetition_seeds(seed: int, repetitions: int) -> list[int]:
+    """Independent 63-bit seeds for repetitions 0..R-1; seed r does not depend on R."""
+    return [int(np.random.SeedSequence([seed, r]).generate_state(2, np.uint64)[0] >> 1)
+            for r in range(repetitions)]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` picks CUDA when available, else the CPU."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+class _BatchedRun:
+    """Model, optimizer and static buffers of one batched training run."""
+
+    def __init__(self, spec: dict, x: torch.Tensor, y: torch.Tensor, train: torch.Tensor,
+                 seeds: list[int]):
+        device = x.device
+        widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
+        self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"]).to(device)
+        params = list(self.model.parameters())
+        if spec["optimizer"] == "sgd":
+            self.optimizer = torch.optim.SGD(params, lr=spec["lr"])
+        else:
+            self.optimizer = torch.optim.Adam(params, lr=spec["lr"],
+                                              capturable=device.type == "cuda")
+        self.x, self.y = x, y
+        self.masks = torch.stack([train, ~train]).to(x.dtype)  # (split, sample)
+        self.x_train, self.y_train = x[train], y[train]
+        self.seeds = torch.tensor(seeds, dtype=torch.int64, device=device)
+        self.batch_size = spec["batch_size"]
+        repetitions, n_units = len(seeds), sum(widths[1:])
+        self.activations = torch.zeros(repetitions, len(y), n_units, device=device)
+        self.metrics = torch.zeros(repetitions, 2, len(SPLITS), device=device)  # loss, accuracy
+        self.epoch = torch.zeros((), dtype=torch.int64, device=device)
+
+    def train_epoch(self, record: bool = True) -> None:
+        """One epoch of mini-batch updates in each repetition's own order, then ``evaluate``."""
+        order = epoch_order(self.seeds, self.epoch, len(self.y_train))
+        for start in range(0, order.shape[1], self.batch_size):
+            batch = order[:, start:start + self.batch_size]  # (R, B)
+            logits = self.model(self.x_train[batch])[-1]
+            loss = F.cross_entropy(logits.transpose(1, 2), self.y_train[batch],
+                                   reduction="none").mean(dim=1).sum()
+            self.optimizer.zero_grad(set_to_none=False)
+            loss.backward()
+            self.optimizer.step()
+        self.evaluate(record)
+
+    @torch.no_grad()
+    def evaluate(self, record: bool = True) -> None:
+        """Loss and accuracy per split on all samples, and (if ``record``) every layer's
+        output, into the run's buffers."""
+        outputs = self.model(self.x)
+        logits = outputs[-1]
+        if record:
+            start = 0
+            for output in [*outputs[:-1], torch.softmax(logits, -1)]:
+                self.activations[..., start:start + output.shape[-1]] = output
+                start += output.shape[-1]
+        loss = F.cross_entropy(logits.transpose(1, 2), self.y.expand(len(logits), -1),
+                               reduction="none")  # (R, sample)
+        correct = (logits.argmax(-1) == self.y).to(loss.dtype)
+        counts = self.masks.sum(dim=1)
+        self.metrics[:, 0].copy_(loss @ self.masks.T / counts)
+        self.metrics[:, 1].copy_(correct @ self.masks.T / counts)
+
+
+def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
+          snapshot_epochs: np.ndarray, on_snapshot: Callable[[int, np.ndarray], None],
+          device: torch.device, seeds: list[int] | None = None,
+          progress: bool = True) -> History:
+    """Train ``spec["repetitions"]`` nets of ``spec`` together; return their history.
+
+    x: ``(sample, feature)`` inputs, y: ``(sample,)`` int labels, train_mask: bool ``(sample,)``.
+    Updates use the training samples only; evaluation uses all samples. ``on_snapshot(epoch,
+    activations)`` receives float32 ``(rep, sample, unit)`` at each epoch of ``snapshot_epochs``.
+    seeds: per-repetition seeds, default ``repetition_seeds(spec["seed"], spec["repetitions"])``;
+    a repetition's seed alone fixes its initialisation and mini-batch orders.
+    """
+    torch.manual_seed(spec["seed"])  # nothing should draw from it; fixed anyway
+    run = _BatchedRun(
+        spec,
+        torch.as_tensor(x, dtype=torch.float32, device=device),
+        torch.as_tensor(y, dtype=torch.int64, device=device),
+        torch.as_tensor(train_mask, device=device),
+        seeds or repetition_seeds(spec["seed"], spec["repetitions"]),
+    )
+    epochs, snapshots = spec["epochs"], {int(e) for e in snapshot_epochs}
+    history = torch.zeros(epochs + 1, *run.metrics.shape, device=device)
+
+    def record(epoch: int) -> None:
+        history[epoch].copy_(run.metrics)
+        if epoch in snapshots:
+            on_snapshot(epoch, run.activations.cpu().numpy())
+
+    run.evaluate()
+    record(0)
+    step = _graph_step(run) if device.type == "cuda" else run.train_epoch
+    for epoch in tqdm(range(1, epochs + 1), desc=spec.get("name", "train"), unit="epoch",
+                      mininterval=2.0, disable=not progress):
+        run.epoch.fill_(epoch - 1)
+        step(epoch in snapshots)
+        record(epoch)
+    history = history.double().cpu().numpy()  # (epoch, rep, metric, split)
+    return History(loss=history[:, :, 0].transpose(1, 0, 2),
+                   accuracy=history[:, :, 1].transpose(1, 0, 2))
+
+
+def _graph_step(run: _BatchedRun) -> Callable[[bool], None]:
+    """A callable that trains one epoch: eager warm-up epochs on a side stream, then the
+    replay of one CUDA graph holding a whole epoch (``torch.cuda.graphs``' whole-network
+    capture). Warm-up epochs are real epochs, counted like all others. The graph always
+    records the layer outputs (cheap on the GPU), so ``record`` is ignored."""
+    graph: torch.cuda.CUDAGraph | None = None
+    warmup = torch.cuda.Stream()
+    calls = 0
+
+    def step(record: bool) -> None:
+        nonlocal graph, calls
+        calls += 1
+        if calls <= WARMUP_EPOCHS:
+            warmup.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(warmup):
+                run.train_epoch(record=True)
+            torch.cuda.current_stream().wait_stream(warmup)
+            return
+        if graph is None:
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):  # records only; the replay below runs it
+                run.train_epoch(record=True)
+        graph.replay()
+
+    return step
