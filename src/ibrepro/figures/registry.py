@@ -1,0 +1,146 @@
+"""The figure/table registry: one entry per item of FIGURES.md, with the inputs it reads.
+
+The workflow asks ``input_paths``/``output_paths`` for an item's files and calls ``render``;
+each paper module registers its items with one ``register(Item(...))`` line per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import xarray as xr
+
+from ibrepro.figures.save import STYLE, save_figure, save_table
+from ibrepro.fingerprint import source_fingerprint
+from ibrepro.paths import dataset_file, mi_file, run_file
+from ibrepro.provenance import provenance_attrs
+
+KINDS = ("figure", "table")
+OUTPUT_SUFFIXES = {"figure": (".png", ".pdf", ".txt"), "table": (".csv", ".md", ".txt")}
+OUTPUT_DIRS = {"figure": "figures", "table": "tables"}
+
+
+class ItemInputs:
+    """Lazy, declared-only access to an item's input files (each loaded once, into memory).
+
+    paths: the name -> path mapping of ``input_paths``. Reading a file the item did not declare
+    raises ``KeyError``; ``used`` records the names read, so tests can check the declaration.
+    """
+
+    def __init__(self, item_id: str, paths: dict[str, Path]):
+        self.item_id = item_id
+        self.paths = paths
+        self.used: set[str] = set()
+        self._cache: dict[str, xr.Dataset] = {}
+
+    def _load(self, name: str) -> xr.Dataset:
+        if name not in self.paths:
+            raise KeyError(f"{self.item_id} reads {name!r} but does not declare it; "
+                           f"declared: {sorted(self.paths)}")
+        self.used.add(name)
+        if name not in self._cache:
+            self._cache[name] = xr.load_dataset(self.paths[name], engine="netcdf4")
+        return self._cache[name]
+
+    def mi(self, experiment: str, estimator: str) -> xr.Dataset:
+        """``mi/<experiment>/<estimator>.nc``: I_XT, I_TY ``(rep, epoch, layer)``."""
+        return self._load(f"mi/{experiment}/{estimator}")
+
+    def metrics(self, experiment: str) -> xr.Dataset:
+        """``runs/<experiment>/metrics.nc``: loss, accuracy ``(rep, epoch, split)``."""
+        return self._load(f"metrics/{experiment}")
+
+    def dataset(self, name: str) -> xr.Dataset:
+        """``data/<name>.nc``: x ``(sample, feature)``, y ``(sample,)``, split ``(sample,)``."""
+        return self._load(f"data/{name}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One figure or table of FIGURES.md.
+
+    build: draws/computes from the loaded inputs; a figure returns ``(Figure, caption)``, a
+    table ``(rows, caption)`` with rows a list of dicts (column name -> value).
+    mi, metrics, datasets: the (experiment, estimator) pairs, experiments and datasets read.
+    """
+
+    id: str
+    kind: str
+    build: Callable[[ItemInputs], tuple[Any, str]]
+    mi: tuple[tuple[str, str], ...] = ()
+    metrics: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.id.count("/") != 1 or "." in self.id:
+            raise ValueError(f"item id must be '<paper>/<item>' without dots, got {self.id!r}")
+
+
+ITEMS: dict[str, Item] = {}
+
+
+def register(item: Item) -> Item:
+    """Add ``item`` to ``ITEMS``; an ID may be registered only once."""
+    if item.id in ITEMS:
+        raise ValueError(f"item {item.id!r} is already registered")
+    ITEMS[item.id] = item
+    return item
+
+
+def get(item_id: str) -> Item:
+    """The registered item ``item_id``; an unknown ID raises ``ValueError`` listing valid IDs."""
+    try:
+        return ITEMS[item_id]
+    except KeyError:
+        raise ValueError(f"unknown figure/table ID {item_id!r}; valid IDs: "
+                         f"{', '.join(sorted(ITEMS))}") from None
+
+
+def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
+    """Name -> path of every file the item reads, e.g. ``{"mi/szt-tanh/bin-size-0.07": ...}``."""
+    item = get(item_id)
+    paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in item.mi}
+    paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in item.metrics}
+    paths |= {f"data/{d}": dataset_file(results_root, d) for d in item.datasets}
+    return paths
+
+
+def fingerprint(item_id: str) -> str:
+    """Hash of the code that draws the item (its module and the shared drawing modules), for
+    the render rules' params: editing ``rip.py`` reruns the rip items only."""
+    shared = ("ibrepro.figures.plane", "ibrepro.figures.save", "ibrepro.figures.registry")
+    return source_fingerprint([get(item_id).build.__module__, *shared])
+
+
+def output_paths(item_id: str, results_root: str | Path) -> list[Path]:
+    """``figures/<paper>/<item>.{png,pdf,txt}`` or ``tables/<paper>/<item>.{csv,md,txt}``."""
+    item = get(item_id)
+    stem = Path(results_root) / OUTPUT_DIRS[item.kind] / item.id
+    return [stem.with_suffix(s) for s in OUTPUT_SUFFIXES[item.kind]]
+
+
+def render(item_id: str, results_root: str | Path) -> list[Path]:
+    """Load the item's inputs, build it, write its outputs atomically; returns their paths.
+
+    Raises ``FileNotFoundError`` naming every missing input before anything is built.
+    """
+    item = get(item_id)
+    paths = input_paths(item_id, results_root)
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{item_id}: missing input file(s): {', '.join(missing)}")
+    stem = output_paths(item_id, results_root)[0].with_suffix("")
+    provenance = provenance_attrs(inputs=paths, item=item_id)
+    with matplotlib.rc_context(STYLE):
+        result, caption = item.build(ItemInputs(item_id, paths))
+        if item.kind == "figure":
+            return save_figure(result, stem, title=item_id, caption=caption,
+                               provenance=provenance)
+    return save_table(result, stem, caption=caption, provenance=provenance)

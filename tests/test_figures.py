@@ -1,0 +1,184 @@
+"""The figure/table registry and the rip items, rendered from a tiny fake results tree."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+from PIL import Image
+
+from ibrepro.data import build as build_dataset
+from ibrepro.figures import ITEMS, ItemInputs, get, input_paths, output_paths, render
+from ibrepro.figures.plane import information_plane
+from ibrepro.figures.rip import input_information
+from ibrepro.figures.save import new_figure
+
+REPS, EPOCHS, MI_EPOCHS = 3, 10, [0, 1, 2, 5, 10]
+LAYER_NAMES = ["tanh 1", "tanh 2", "tanh 3", "tanh 4", "tanh 5", "softmax"]
+
+
+def _mi(experiment: str, estimator: str, rng) -> xr.Dataset:
+    shape = (REPS, len(MI_EPOCHS), len(LAYER_NAMES))
+    return xr.Dataset(
+        {"I_XT": (("rep", "epoch", "layer"), rng.uniform(0, 12, shape)),
+         "I_TY": (("rep", "epoch", "layer"), rng.uniform(0, 1, shape))},
+        coords={"rep": np.arange(REPS), "epoch": MI_EPOCHS,
+                "layer": np.arange(1, len(LAYER_NAMES) + 1),
+                "layer_name": ("layer", LAYER_NAMES)},
+        attrs={"units": "bits", "estimator": estimator, "params": "{}", "experiment": experiment},
+    )
+
+
+def _metrics(experiment: str, rng) -> xr.Dataset:
+    shape = (REPS, EPOCHS + 1, 2)
+    return xr.Dataset(
+        {"loss": (("rep", "epoch", "split"), rng.uniform(0, 1, shape)),
+         "accuracy": (("rep", "epoch", "split"), rng.uniform(0.5, 1, shape))},
+        coords={"rep": np.arange(REPS), "epoch": np.arange(EPOCHS + 1), "split": ["train", "test"]},
+        attrs={"experiment": experiment, "spec": json.dumps({"dataset": "szt"})},
+    )
+
+
+def _write(ds: xr.Dataset, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path, engine="netcdf4")
+
+
+def _dataset(x, y, split) -> xr.Dataset:
+    return xr.Dataset({"x": (("sample", "feature"), np.asarray(x, np.uint8)),
+                       "y": ("sample", np.asarray(y, np.int64)),
+                       "split": ("sample", np.asarray(split, str))},
+                      attrs={"name": "szt", "source": "test", "sha256_x": "", "sha256_y": ""})
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A results root holding every input of every registered item (SZT data for real)."""
+    root = tmp_path_factory.mktemp("results")
+    rng = np.random.default_rng(0)
+    for item in ITEMS.values():
+        paths = input_paths(item.id, root)
+        for experiment, estimator in item.mi:
+            _write(_mi(experiment, estimator, rng), paths[f"mi/{experiment}/{estimator}"])
+        for experiment in item.metrics:
+            _write(_metrics(experiment, rng), paths[f"metrics/{experiment}"])
+        for name in item.datasets:
+            spec = {"kind": name, "test_fraction": 0.2, "split_seed": 0}
+            _write(build_dataset(name, spec), paths[f"data/{name}"])
+    return root
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS))
+def test_render_every_item(item_id, results):
+    paths = render(item_id, results)
+    assert paths == output_paths(item_id, results)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    caption = paths[-1].read_text().strip()
+    assert caption
+    declared = input_paths(item_id, results)
+    if get(item_id).kind == "figure":
+        png, pdf = paths[0], paths[1]
+        text = Image.open(png).text
+        assert text["Title"] == item_id and text["Description"] == caption
+        provenance = json.loads(text["Provenance"])
+        assert set(provenance["inputs"]) == set(declared)
+        assert all(len(v["sha256"]) == 64 for v in provenance["inputs"].values())
+        assert b"ibrepro_version" in pdf.read_bytes()
+    else:
+        csv, md = paths[0], paths[1]
+        assert csv.read_text().count("\n") == len(get(item_id).build(
+            ItemInputs(item_id, declared))[0]) + 1
+        assert "<!-- provenance: " in md.read_text() and caption in md.read_text()
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS))
+def test_declared_inputs_are_exactly_those_read(item_id, results):
+    paths = input_paths(item_id, results)
+    inputs = ItemInputs(item_id, paths)
+    get(item_id).build(inputs)
+    assert inputs.used == set(paths)
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS))
+def test_missing_input_is_named(item_id, results, tmp_path):
+    paths = input_paths(item_id, results)
+    name = sorted(paths)[0]
+    for other, path in paths.items():
+        if other != name:
+            target = input_paths(item_id, tmp_path)[other]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    missing = input_paths(item_id, tmp_path)[name]
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        render(item_id, tmp_path)
+    assert not any(p.exists() for p in output_paths(item_id, tmp_path))
+
+
+def test_undeclared_read_is_refused(results):
+    inputs = ItemInputs("rip/fig1", input_paths("rip/fig1", results))
+    with pytest.raises(KeyError, match="does not declare"):
+        inputs.mi("szt-relu", "bin-size-0.07")
+
+
+def test_unknown_id_lists_valid_ids():
+    with pytest.raises(ValueError, match="unknown figure/table ID 'rip/nope'") as info:
+        get("rip/nope")
+    assert all(item_id in str(info.value) for item_id in ITEMS)
+
+
+def test_table1_distinct_rows_closed_form():
+    """All 16 4-bit rows: H(X) = log2 16 = 4, and Y a function of X, so I(X;Y) = H(Y)."""
+    x = np.array([[(i >> b) & 1 for b in range(4)] for i in range(16)])
+    y = (x.sum(axis=1) >= 3).astype(int)  # 5 positives of 16
+    p = 5 / 16
+    h_x, i_xy = input_information(x, y)
+    assert h_x == pytest.approx(4.0, abs=1e-12)
+    assert i_xy == pytest.approx(-p * np.log2(p) - (1 - p) * np.log2(1 - p), abs=1e-12)
+
+
+def test_table1_repeated_rows_closed_form():
+    """x = 0,0,1,1 with y = 0,1,1,1: H(X) = 1, H(Y) = h(1/4), H(Y|X) = 1/2."""
+    h_x, i_xy = input_information(np.array([[0], [0], [1], [1]]), np.array([0, 1, 1, 1]))
+    h_y = -(0.25 * np.log2(0.25) + 0.75 * np.log2(0.75))
+    assert h_x == pytest.approx(1.0, abs=1e-12)
+    assert i_xy == pytest.approx(h_y - 0.5, abs=1e-12)
+
+
+def test_table1_szt_matches_paper_h_x(results):
+    """rip's H(X) = log2 3276 for the SZT training set; I(X;Y) = H(Y) on each subset."""
+    rows, _ = get("rip/table1").build(ItemInputs("rip/table1", input_paths("rip/table1", results)))
+    train, everything = rows
+    assert train["samples"] == 3276 and everything["samples"] == 4096
+    assert train["H(X) [bits]"] == pytest.approx(train["paper H(X) [bits]"], abs=1e-9)
+    assert everything["H(X) [bits]"] == pytest.approx(12.0, abs=1e-12)
+    p = 2118 / 4096
+    h_y = -p * np.log2(p) - (1 - p) * np.log2(1 - p)
+    assert everything["I(X;Y) [bits]"] == pytest.approx(h_y, abs=1e-12)
+    assert everything["paper H(X) [bits]"] is None
+
+
+def test_table1_small_dataset_render(tmp_path):
+    """A hand-made data file through render: the CSV holds the numbers at full precision."""
+    x = np.array([[0], [0], [1], [1], [1], [0]])
+    y = np.array([0, 1, 1, 1, 0, 0])
+    split = ["train", "train", "train", "train", "test", "test"]
+    for name in get("rip/table1").datasets:
+        _write(_dataset(x, y, split), input_paths("rip/table1", tmp_path)[f"data/{name}"])
+    csv = render("rip/table1", tmp_path)[0].read_text().splitlines()
+    train = csv[1].split(",")
+    h_y = -(0.25 * np.log2(0.25) + 0.75 * np.log2(0.75))
+    assert train[:2] == ["szt (train)", "4"]
+    assert float(train[2]) == pytest.approx(h_y - 0.5, abs=1e-15)
+    assert float(train[3]) == 1.0
+
+
+def test_information_plane_checks_shapes():
+    _, axes = new_figure()
+    with pytest.raises(ValueError, match="must be \\(epoch, layer\\)"):
+        information_plane(axes[0, 0], np.zeros((3, 2)), np.zeros((3, 2)), [0, 1, 2], ["a"])
+    artists = information_plane(axes[0, 0], np.zeros((3, 2)), np.ones((3, 2)), [0, 1, 2],
+                                ["a", "b"])
+    assert len(artists) == 5  # line + points per layer, legend
+    assert axes[0, 0].get_xlabel() == "I(X;T) [bits]"
