@@ -4,6 +4,7 @@ import hashlib
 
 import numpy as np
 import pytest
+
 from ibrepro import data
 from ibrepro.data import szt
 from ibrepro.data.split import stratified_split

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+
 from ibrepro import data
 from ibrepro.nets.mlp import INITS, BatchedMLP
 from ibrepro.train import run_experiment

@@ -17,8 +17,6 @@ from ibrepro import __version__
 from ibrepro.paths import REPO_ROOT
 
 
-
-
 @cache
 def git_commit() -> str:
     """The commit of the checkout the code runs from, with ``-dirty`` if it has local edits.
@@ -67,9 +65,7 @@ def provenance_attrs(spec: dict | None = None, inputs: dict[str, str | Path] | N
     if spec is not None:
         attrs["spec"] = json.dumps(spec, sort_keys=True)
     if inputs:
-        attrs["inputs"] = json.dumps(
-            {name: {"path": str(p), "sha256": sha256_file(p)} for name, p in sorted(inputs.items())},
-            sort_keys=True,
-        )
+        files = {name: {"path": str(p), "sha256": sha256_file(p)} for name, p in inputs.items()}
+        attrs["inputs"] = json.dumps(files, sort_keys=True)
     attrs.update({k: str(v) for k, v in extra.items()})
     return attrs

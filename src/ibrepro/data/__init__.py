@@ -33,7 +33,7 @@ def _sha256(array: np.ndarray) -> str:
 
 
 def build(name: str, spec: dict) -> xr.Dataset:
-    """The dataset ``name`` described by its config ``spec`` (keys: kind, test_fraction, split_seed)."""
+    """The dataset ``name`` as its config ``spec`` (kind, test_fraction, split_seed) says."""
     x, y, source = BUILDERS[spec["kind"]](spec)
     split = stratified_split(y, test_fraction=spec["test_fraction"], seed=spec["split_seed"])
     return xr.Dataset(

@@ -42,5 +42,6 @@ def szt_labels(x: np.ndarray) -> np.ndarray:
     k = x.sum(axis=1)
     a = _on_pairs(x, EDGES)
     p = _on_pairs(x, ANTIPODES)
-    middle = np.array([(ki, ai, pi) in POSITIVE_PATTERNS for ki, ai, pi in zip(k, a, p)])
+    patterns = zip(k, a, p, strict=True)
+    middle = np.array([pattern in POSITIVE_PATTERNS for pattern in patterns])
     return np.where(k >= 8, 1, np.where(k <= 4, 0, middle)).astype(np.uint8)

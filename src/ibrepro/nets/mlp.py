@@ -61,7 +61,7 @@ class BatchedMLP(torch.nn.Module):
         generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
-        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
             w = torch.stack([INITS[init](fan_in, fan_out, g) for g in generators])
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(torch.zeros(len(seeds), 1, fan_out)))
@@ -73,7 +73,7 @@ class BatchedMLP(torch.nn.Module):
         then the output layer's logits (apply softmax for the recorded output activity).
         """
         outputs = []
-        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             x = torch.matmul(x, w) + b
             if layer < len(self.activations):
                 x = self.activations[layer](x)
