@@ -1,0 +1,105 @@
+"""Registry of mutual-information estimators: what each method needs, validates and hashes to.
+
+Every estimator module ends with ``register(Estimator(...))`` lines; the workflow looks methods
+up by name, checks an instance's parameters with :func:`validate_params`, and uses
+:func:`fingerprint` as a Snakemake params trigger so that editing an estimator's source reruns
+exactly the estimates that depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ibrepro.fingerprint import source_fingerprint
+
+_ENTROPY_MODULE = "ibrepro.estimators.entropy"
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``."""
+
+    method: str
+    fn: Callable
+    params: Mapping[str, type]
+    units: str
+    reference: str
+    description: str
+    needs: tuple[str, ...] = ("activations",)
+    defaults: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.units not in ("bits", "nats"):
+            raise ValueError(f"{self.method}: units must be 'bits' or 'nats', got {self.units!r}")
+        if overlap := set(self.params) & set(self.defaults):
+            raise ValueError(f"{self.method}: parameters both required and defaulted: {overlap}")
+
+    @property
+    def module(self) -> str:
+        return self.fn.__module__
+
+    @property
+    def param_types(self) -> dict[str, type]:
+        """Type of every parameter; an optional one has the type of its default."""
+        return {**self.params, **{name: type(value) for name, value in self.defaults.items()}}
+
+
+METHODS: dict[str, Estimator] = {}
+
+
+def register(estimator: Estimator) -> Estimator:
+    """Add ``estimator`` to :data:`METHODS`; a method name can be registered only once."""
+    if estimator.method in METHODS:
+        raise ValueError(f"estimator method {estimator.method!r} is already registered")
+    METHODS[estimator.method] = estimator
+    return estimator
+
+
+def get(method: str) -> Estimator:
+    """The registered estimator called ``method``."""
+    try:
+        return METHODS[method]
+    except KeyError:
+        raise ValueError(
+            f"unrecognized estimator method {method!r}, must be one of: {sorted(METHODS)}"
+        ) from None
+
+
+def _check_type(method: str, name: str, value: object, expected: type) -> object:
+    """``value`` as ``expected``; an int is accepted (and converted) for a float, a bool never."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, expected) and (expected is bool or not isinstance(value, bool)):
+        return value
+    raise ValueError(
+        f"{method}: parameter {name!r} must be {expected.__name__}, "
+        f"got {type(value).__name__} ({value!r})"
+    )
+
+
+def validate_params(method: str, params: Mapping[str, object]) -> dict[str, object]:
+    """Check an instance's parameters (a ``"method"`` key is ignored); return them with defaults."""
+    estimator = get(method)
+    given = {name: value for name, value in params.items() if name != "method"}
+    types = estimator.param_types
+    for name in estimator.params:
+        if name not in given:
+            raise ValueError(
+                f"{method}: missing required parameter {name!r} "
+                f"(required: {sorted(estimator.params)})"
+            )
+    for name in given:
+        if name not in types:
+            raise ValueError(
+                f"{method}: unknown parameter {name!r} (allowed: {sorted(types)})"
+            )
+    resolved = {**estimator.defaults, **given}
+    return {name: _check_type(method, name, resolved[name], types[name]) for name in types}
+
+
+def fingerprint(method: str, params: Mapping[str, object]) -> str:
+    """sha256 of the estimator's module source, ``entropy.py``'s, and the resolved parameters."""
+    resolved = validate_params(method, params)
+    return source_fingerprint([get(method).module, _ENTROPY_MODULE],
+                              {"method": method, "params": resolved})

@@ -1,0 +1,172 @@
+"""The estimator registry: every method runs and is sane; parameters validate; fingerprints."""
+
+import inspect
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import ibrepro
+from ibrepro.estimators import (
+    METHODS,
+    MI,
+    Estimator,
+    fingerprint,
+    get,
+    register,
+    validate_params,
+)
+
+EXAMPLE_PARAMS = {"bin-size": {"size": 0.3}, "bin-count": {"bins": 30}}
+
+
+def test_every_method_has_example_params():
+    assert set(METHODS) == set(EXAMPLE_PARAMS)
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_runs_and_is_sane(method):
+    estimator = get(method)
+    assert estimator.method == method
+    assert estimator.units in {"bits", "nats"}
+    assert estimator.reference and estimator.description
+    assert estimator.needs and all(isinstance(need, str) for need in estimator.needs)
+    generator = torch.Generator().manual_seed(0)
+    n_samples = 256
+    acts = torch.tanh(torch.randn(2, 3, n_samples, 5, generator=generator))
+    labels = torch.randint(0, 2, (n_samples,), generator=generator)
+    mi = estimator.fn(acts, labels, **validate_params(method, EXAMPLE_PARAMS[method]))
+    assert isinstance(mi, MI)
+    to_bits = 1.0 if estimator.units == "bits" else 1 / math.log(2)
+    for value in mi:
+        assert value.shape == (2, 3)
+        assert torch.isfinite(value).all()
+    i_xt, i_ty = mi.I_XT * to_bits, mi.I_TY * to_bits
+    assert (i_ty >= -1e-12).all()
+    assert (i_ty <= i_xt + 1e-12).all()
+    assert (i_xt <= math.log2(n_samples) + 1e-12).all()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_registered_params_match_the_signature(method):
+    estimator = get(method)
+    keyword_only = {
+        name: parameter.default
+        for name, parameter in inspect.signature(estimator.fn).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert {name: inspect.Parameter.empty for name in estimator.params} == {
+        name: default for name, default in keyword_only.items() if name not in estimator.defaults
+    }
+    assert dict(estimator.defaults) == {
+        name: default for name, default in keyword_only.items() if name in estimator.defaults
+    }
+
+
+def test_module_is_where_fn_lives():
+    assert get("bin-size").module == "ibrepro.estimators.binning"
+
+
+def test_unknown_method_lists_registered_ones():
+    with pytest.raises(ValueError, match=r"'kde'.*'bin-count'.*'bin-size'"):
+        get("kde")
+
+
+def test_duplicate_registration_is_an_error():
+    with pytest.raises(ValueError, match="'bin-size' is already registered"):
+        register(get("bin-size"))
+
+
+def test_units_must_be_bits_or_nats():
+    with pytest.raises(ValueError, match="units"):
+        Estimator(method="x", fn=len, params={}, units="bans", reference="", description="")
+
+
+def test_validate_fills_defaults_and_ignores_method_key():
+    resolved = validate_params("bin-count", {"method": "bin-count", "bins": 30, "high": 2.0})
+    assert resolved == {"bins": 30, "low": -1.0, "high": 2.0}
+
+
+def test_validate_accepts_int_for_float():
+    resolved = validate_params("bin-size", {"size": 1})
+    assert resolved == {"size": 1.0} and isinstance(resolved["size"], float)
+
+
+def test_missing_param():
+    message = r"bin-size: missing required parameter 'size' \(required: \['size'\]\)"
+    with pytest.raises(ValueError, match=message):
+        validate_params("bin-size", {"method": "bin-size"})
+
+
+def test_unknown_param():
+    with pytest.raises(ValueError, match=r"unknown parameter 'size' \(allowed: \['bins', 'high'"):
+        validate_params("bin-count", {"bins": 30, "size": 0.1})
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        ("bin-size", {"size": "0.1"}, "'size' must be float, got str"),
+        ("bin-count", {"bins": 30.0}, "'bins' must be int, got float"),
+        ("bin-count", {"bins": True}, "'bins' must be int, got bool"),
+        ("bin-count", {"bins": 30, "low": None}, "'low' must be float, got NoneType"),
+    ],
+)
+def test_wrong_type(method, params, message):
+    with pytest.raises(ValueError, match=message):
+        validate_params(method, params)
+
+
+def test_fingerprint_is_stable_and_follows_params():
+    first = fingerprint("bin-size", {"size": 0.3})
+    assert len(first) == 64
+    assert first == fingerprint("bin-size", {"size": 0.3, "method": "bin-size"})
+    assert first != fingerprint("bin-size", {"size": 0.15})
+    assert fingerprint("bin-size", {"size": 1}) == fingerprint("bin-size", {"size": 1.0})
+    assert fingerprint("bin-count", {"bins": 30}) == fingerprint(
+        "bin-count", {"bins": 30, "low": -1.0, "high": 1.0})
+    assert fingerprint("bin-count", {"bins": 30}) != fingerprint("bin-count", {"bins": 29})
+
+
+PRINT_FINGERPRINTS = """
+import ibrepro, ibrepro.estimators as e
+print(ibrepro.__file__)
+print(e.fingerprint("bin-size", {"size": 0.3}))
+print(e.fingerprint("bin-count", {"bins": 30}))
+"""
+
+
+def fingerprints_of(src: Path) -> list[str]:
+    """ibrepro's file and the two binning fingerprints, computed by a fresh python on ``src``."""
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-c", PRINT_FINGERPRINTS], env=env,
+                            capture_output=True, text=True, check=True)
+    package_file, *prints = result.stdout.split()
+    assert Path(package_file).is_relative_to(src)
+    return prints
+
+
+def test_fingerprint_follows_the_source_on_sys_path(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(Path(ibrepro.__file__).parent, src / "ibrepro",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    original = [fingerprint("bin-size", {"size": 0.3}), fingerprint("bin-count", {"bins": 30})]
+    assert fingerprints_of(src) == original
+
+    (src / "ibrepro/__init__.py").write_text("__version__ = 'unrelated edit'\n")
+    assert fingerprints_of(src) == original
+
+    binning = src / "ibrepro/estimators/binning.py"
+    binning.write_text(binning.read_text() + "\n# an edit\n")
+    edited_binning = fingerprints_of(src)
+    assert all(new != old for new, old in zip(edited_binning, original, strict=True))
+
+    entropy = src / "ibrepro/estimators/entropy.py"
+    entropy.write_text(entropy.read_text() + "\n# an edit\n")
+    edited_entropy = fingerprints_of(src)
+    assert all(new != old for new, old in zip(edited_entropy, edited_binning, strict=True))
