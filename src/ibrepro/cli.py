@@ -1,0 +1,125 @@
+"""``ibrepro``: the commands the workflow's rules call, one per stage.
+
+    ibrepro data SPEC_JSON --out data/szt.nc
+    ibrepro train SPEC_JSON --dataset D --activations A --metrics M [--device auto]
+    ibrepro estimate SPEC_JSON --activations A --out MI [--device auto]
+    ibrepro render ID --results results/quick
+    ibrepro check [--config config.yaml] [key=value ...]
+    ibrepro estimators | figures          (list what is registered)
+
+Specs are the resolved JSON the Snakefile passes (``ibrepro.config``), so a rule's command line
+holds everything its output depends on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import yaml
+
+
+def _data(args) -> None:
+    from ibrepro import data
+    from ibrepro.atomic import write_netcdf
+    from ibrepro.provenance import provenance_attrs
+
+    spec = json.loads(args.spec)
+    dataset = data.build(spec["name"], spec)
+    dataset.attrs.update(provenance_attrs(spec=spec))
+    write_netcdf(dataset, args.out)
+
+
+def _train(args) -> None:
+    from ibrepro.train import run_experiment
+
+    run_experiment(json.loads(args.spec), args.dataset, args.activations, args.metrics,
+                   device=args.device, progress=not args.no_progress)
+
+
+def _estimate(args) -> None:
+    from ibrepro.estimators.apply import estimate_file
+
+    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device)
+
+
+def _render(args) -> None:
+    from ibrepro.figures import render
+
+    for path in render(args.id, args.results):
+        print(path)
+
+
+def _check(args) -> None:
+    from ibrepro.config import load_file
+
+    overrides = dict(item.split("=", 1) for item in args.overrides)
+    spec = load_file(args.config, **{k: yaml.safe_load(v) for k, v in overrides.items()})
+    print(f"config ok: scale {spec.scale}, {len(spec.experiments)} experiments, "
+          f"{len(spec.estimators)} estimators, {len(spec.figures)} figures")
+
+
+def _list_estimators(args) -> None:
+    from ibrepro.estimators import METHODS
+
+    for method, est in sorted(METHODS.items()):
+        params = ", ".join(f"{k}: {t.__name__}" for k, t in est.params.items())
+        print(f"{method:20} ({params}) [{est.units}] {est.description} — {est.reference}")
+
+
+def _list_figures(args) -> None:
+    from ibrepro.figures import ITEMS
+
+    for item_id, item in sorted(ITEMS.items()):
+        print(f"{item_id:24} {item.kind:6} {item.description}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ibrepro", description=__doc__.split("\n")[0])
+    sub = top.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name, func, help):
+        p = sub.add_parser(name, help=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("data", _data, "build one dataset file")
+    p.add_argument("spec", help="resolved dataset spec (JSON)")
+    p.add_argument("--out", required=True)
+    p = command("train", _train, "train one experiment (all repetitions batched)")
+    p.add_argument("spec", help="resolved experiment spec (JSON)")
+    for name in ("--dataset", "--activations", "--metrics"):
+        p.add_argument(name, required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (epochs, ETA)")
+    p = command("estimate", _estimate, "apply one estimator to one run's activations")
+    p.add_argument("spec", help="resolved estimator spec (JSON)")
+    p.add_argument("--activations", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p = command("render", _render, "draw one figure or table from built results")
+    p.add_argument("id", help="item ID, e.g. rip/fig1")
+    p.add_argument("--results", required=True, help="results root, e.g. results/quick")
+    p = command("check", _check, "validate a config file and print a summary")
+    p.add_argument("--config", default="config.yaml")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    command("estimators", _list_estimators, "list the registered estimator methods")
+    command("figures", _list_figures, "list the registered figure and table IDs")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ibrepro.config import ConfigError
+
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ConfigError as error:  # the message names each field and what it allows
+        print(f"ibrepro: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Load, validate and resolve ``config.yaml`` into the specs the rules pass to the package.
+
+Validation happens before any job runs (the Snakefile calls ``load``): every violation is
+reported at once, each with its path in the config and what is allowed there.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ibrepro import estimators, figures
+from ibrepro.paths import CONFIG_SCHEMA
+
+EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
+                       "batch_size", "epochs", "repetitions", "snapshots", "seed")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message lists each problem with its path."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The resolved configuration of one scale: plain JSON-able dicts, keyed by name."""
+
+    scale: str
+    device: str
+    datasets: dict[str, dict]
+    experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
+    estimators: dict[str, dict]  # {"name", "method", "params"}
+    figures: tuple[str, ...]
+
+
+def _schema() -> dict:
+    return yaml.safe_load(CONFIG_SCHEMA.read_text())
+
+
+def _where(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties" and "properties" in error.schema:
+        unknown = sorted(set(error.instance) - set(error.schema["properties"]))
+        allowed = ", ".join(sorted(error.schema["properties"]))
+        return f"unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {allowed}"
+    return error.message
+
+
+def _check(config: dict, schema: dict) -> list[str]:
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(config)
+    return [f"config.{_where(e.absolute_path)}: {_describe(e)}"
+            for e in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))]
+
+
+def _fill_defaults(instance: dict, schema: dict) -> dict:
+    """Return ``instance`` with the ``default`` of each absent property (recursively)."""
+    out = copy.deepcopy(instance)
+    for key, sub in schema.get("properties", {}).items():
+        if key not in out and "default" in sub:
+            out[key] = copy.deepcopy(sub["default"])
+        if isinstance(out.get(key), dict) and "properties" in sub:
+            out[key] = _fill_defaults(out[key], sub)
+    return out
+
+
+def load(config: dict) -> Spec:
+    """Validate a config mapping (as Snakemake's ``config``) and resolve it; raise ConfigError."""
+    root = _schema()
+    problems = _check(config, root)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    config = _fill_defaults(config, root)
+    datasets = {name: _fill_defaults(d, root["$defs"]["dataset"])
+                for name, d in config["datasets"].items()}
+    experiments = {name: _experiment(name, config, problems) for name in config["experiments"]}
+    estimator_specs = {name: _estimator(name, est, problems)
+                       for name, est in config["estimators"].items()}
+    for name, exp in experiments.items():
+        if exp.get("dataset") not in datasets:
+            problems.append(f"config.experiments.{name}.dataset: {exp.get('dataset')!r} is not "
+                            f"a dataset; defined: {', '.join(sorted(datasets))}")
+    for item_id in config["figures"]:
+        problems.extend(_figure_problems(item_id, experiments, estimator_specs, datasets))
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
+                experiments=experiments, estimators=estimator_specs,
+                figures=tuple(config["figures"]))
+
+
+def _experiment(name: str, config: dict, problems: list[str]) -> dict:
+    exp = {**config.get("experiment_defaults", {}), **config["experiments"][name]}
+    if config["scale"] == "quick":
+        exp.update(config["quick"])
+    missing = [key for key in EXPERIMENT_REQUIRED if key not in exp]
+    if missing:
+        problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "
+                        "there or in experiment_defaults)")
+    elif len(exp["activations"]) != len(exp["hidden"]):
+        problems.append(f"config.experiments.{name}.activations: {len(exp['activations'])} "
+                        f"given for {len(exp['hidden'])} hidden layers; give one per layer")
+    return {"name": name, **exp}
+
+
+def _estimator(name: str, entry: dict, problems: list[str]) -> dict:
+    params = {k: v for k, v in entry.items() if k != "method"}
+    try:
+        params = estimators.validate_params(entry["method"], params)
+    except (KeyError, ValueError) as error:
+        problems.append(f"config.estimators.{name}: {error.args[0]}")
+    return {"name": name, "method": entry["method"], "params": params}
+
+
+def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
+                     datasets: dict) -> list[str]:
+    try:
+        item = figures.get(item_id)
+    except (KeyError, ValueError) as error:
+        return [f"config.figures: {error.args[0]}"]
+    where = f"config.figures: {item_id} reads"
+    needed_experiments = {e for e, _ in item.mi} | set(item.metrics)
+    return (
+        [f"{where} experiment {e!r}, which config.experiments does not define"
+         for e in sorted(needed_experiments - set(experiments))]
+        + [f"{where} estimator {s!r}, which config.estimators does not define"
+           for s in sorted({s for _, s in item.mi} - set(estimator_specs))]
+        + [f"{where} dataset {d!r}, which config.datasets does not define"
+           for d in sorted(set(item.datasets) - set(datasets))]
+    )
+
+
+def load_file(path: str | Path = "config.yaml", **overrides) -> Spec:
+    """``load`` of a YAML file with top-level overrides (as ``snakemake --config k=v``)."""
+    return load({**yaml.safe_load(Path(path).read_text()), **overrides})

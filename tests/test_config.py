@@ -1,0 +1,103 @@
+"""Config validation: the shipped config resolves at both scales, and every kind of mistake
+stops with a message naming the field and what it allows."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ibrepro.config import ConfigError, load, load_file
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def broken(**path_values):
+    """The shipped config with ``a.b.c=value`` entries set (``None`` deletes the key)."""
+    config = copy.deepcopy(CONFIG)
+    for path, value in path_values.items():
+        *parents, key = path.split("__")
+        node = config
+        for parent in parents:
+            node = node[parent]
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+    return config
+
+
+def test_shipped_config_resolves_at_both_scales():
+    paper = load_file(REPO / "config.yaml")
+    quick = load_file(REPO / "config.yaml", scale="quick")
+    tanh = paper.experiments["szt-tanh"]
+    assert (tanh["epochs"], tanh["repetitions"], tanh["batch_size"]) == (8000, 50, 256)
+    assert tanh["optimizer"] == "sgd" and tanh["name"] == "szt-tanh"
+    assert quick.experiments["szt-tanh"]["epochs"] == CONFIG["quick"]["epochs"]
+    assert quick.experiments["szt-tanh"]["repetitions"] == CONFIG["quick"]["repetitions"]
+    assert paper.estimators["bin-size-0.07"] == {
+        "name": "bin-size-0.07", "method": "bin-size", "params": {"size": 0.07}}
+    assert paper.datasets["szt"] == {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}
+
+
+def test_defaults_are_filled_from_the_schema():
+    config = broken(datasets={"szt": {"kind": "szt"}})
+    del config["device"]
+    spec = load(config)
+    assert spec.device == "auto"
+    assert spec.datasets["szt"] == {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"scale": "huge"}, r"config\.scale: 'huge' is not one of \['paper', 'quick'\]"),
+    ({"experiments__szt-tanh__optimizer": "adamw"},
+     r"config\.experiments\.szt-tanh\.optimizer: 'adamw' is not one of \['sgd', 'adam'\]"),
+    ({"experiments__szt-tanh__activations": ["tanh", "swish"] + ["tanh"] * 3},
+     r"config\.experiments\.szt-tanh\.activations\.1: 'swish' is not one of "
+     r"\['tanh', 'relu', 'linear'\]"),
+    ({"experiments__szt-tanh__lrr": 0.1},
+     r"config\.experiments\.szt-tanh: unknown key\(s\) 'lrr'; allowed keys: activations, "
+     r"batch_size, dataset"),
+    ({"experiment_defaults__epochs": "many"},
+     r"config\.experiment_defaults\.epochs: 'many' is not of type 'integer'"),
+    ({"experiment_defaults__lr": 0}, r"config\.experiment_defaults\.lr: 0 is less than or "
+                                     r"equal to the minimum of 0"),
+    ({"colour": "red"}, r"config\.<top level>: unknown key\(s\) 'colour'; allowed keys:"),
+    ({"figures": ["rip/fig99"]}, r"config\.figures: unknown figure/table ID 'rip/fig99'; "
+                                 r"valid IDs: .*rip/fig1"),
+    ({"estimators__x": {"method": "magic"}}, r"config\.estimators\.x: .*magic.*bin-count.*"
+                                            r"bin-size"),
+    ({"estimators__bin-size-0.07": {"method": "bin-size"}},
+     r"config\.estimators\.bin-size-0\.07: .*size"),
+    ({"experiments__szt-tanh__dataset": "mnist"},
+     r"config\.experiments\.szt-tanh\.dataset: 'mnist' is not a dataset; defined: szt"),
+    ({"experiments__szt-tanh__activations": ["tanh"]},
+     r"config\.experiments\.szt-tanh\.activations: 1 given for 5 hidden layers"),
+    ({"experiment_defaults__seed": None}, r"config\.experiments\.szt-tanh: missing seed"),
+    ({"experiments__szt-relu": None},
+     r"config\.figures: rip/fig17 reads experiment 'szt-relu', which config\.experiments "
+     r"does not define"),
+    ({"estimators__bin-size-0.3": None},
+     r"config\.figures: rip/fig1 reads estimator 'bin-size-0\.3'"),
+])
+def test_errors_name_the_field_and_the_allowed_values(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        load(broken(**changes))
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as error:
+        load(broken(scale="huge", device="tpu"))
+    assert "config.scale" in str(error.value) and "config.device" in str(error.value)
+
+
+def test_cli_check_exits_2_with_the_message(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(broken(scale="huge")))
+    result = subprocess.run([sys.executable, "-m", "ibrepro", "check", "--config", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "config.scale: 'huge' is not one of ['paper', 'quick']" in result.stderr
