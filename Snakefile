@@ -1,0 +1,43 @@
+"""ibrepro: every figure and table of the information-plane debate, from nothing.
+
+    snakemake --cores all                       # paper scale → results/paper/
+    snakemake --cores 2 --config scale=quick    # the same DAG, tiny → results/quick/
+
+Stages: data → train (all repetitions batched) → estimate (one MI file per experiment and
+estimator) → render (one rule per figure or table ID). The package ``ibrepro`` (src/) does
+the work; rules name inputs and outputs and call one ``ibrepro`` command each.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset=alternatives(SPEC.datasets),
+    experiment=alternatives(SPEC.experiments),
+    estimator=alternatives(SPEC.estimators),
+    figure=alternatives(item_ids("figure")),
+    table=alternatives(item_ids("table")),
+
+
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/estimate.smk"
+include: "workflow/rules/render.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    """Every configured figure and table, and every experiment's MI under every estimator."""
+    input:
+        final_outputs(),

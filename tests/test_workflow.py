@@ -1,0 +1,110 @@
+"""The workflow end to end at quick scale, in a copy of the repository: it builds every target,
+a second run does nothing, and a change reruns only what depends on it."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+QUICK = ("--config", "scale=quick")
+
+
+def snakemake(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root / "src"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([SNAKEMAKE, *args], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=1800)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-5000:]}")
+    return result
+
+
+def scheduled(root: Path, *args: str) -> dict[str, list[str]]:
+    """Rule name -> outputs of the jobs a dry run would run."""
+    out = snakemake(root, "--dry-run", "--cores", "2", *QUICK, *args).stdout
+    jobs: dict[str, list[str]] = {}
+    for rule, body in re.findall(r"^rule (\w+):\n((?:    .*\n)+)", out, flags=re.M):
+        outputs = re.search(r"^    output: (.*)$", body, flags=re.M)
+        if rule != "all":
+            jobs.setdefault(rule, []).extend(outputs.group(1).split(", ") if outputs else [])
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("workflow")
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("Snakefile", "config.yaml", "workflow", "src"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    snakemake(root, "--cores", "2", *QUICK)
+    return root
+
+
+def test_quick_scale_builds_every_target(built):
+    results = built / "results" / "quick"
+    for item in ("figures/rip/fig1", "figures/rip/fig2", "figures/rip/fig17"):
+        for suffix in (".png", ".pdf", ".txt"):
+            assert (results / f"{item}{suffix}").stat().st_size > 0
+    assert (results / "tables/rip/table1.csv").exists()
+    mi_files = sorted(p.relative_to(results / "mi").as_posix()
+                      for p in (results / "mi").glob("*/*.nc"))
+    assert len(mi_files) == 4 * 5
+    with xr.open_dataset(results / "mi/szt-tanh/bin-size-0.07.nc") as mi:
+        assert mi["I_XT"].dims == ("rep", "epoch", "layer") and mi.attrs["units"] == "bits"
+        assert mi.sizes == {"rep": 3, "epoch": 60, "layer": 6}
+        assert float(mi["I_XT"].max()) <= 12 + 1e-9  # log2 4096
+        assert float(mi["I_TY"].max()) <= float(mi["I_XT"].max()) + 1e-9
+
+
+def test_second_run_does_nothing(built):
+    assert scheduled(built) == {}
+
+
+def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
+    target = built / "results/quick/mi/szt-tanh/bin-size-0.07.nc"
+    target.unlink()
+    jobs = scheduled(built)
+    assert jobs.pop("estimate") == ["results/quick/mi/szt-tanh/bin-size-0.07.nc"]
+    assert set(jobs) == {"figure"}
+    assert any("rip/fig1.png" in path for path in jobs["figure"])
+    assert not any("rip/fig17" in path or "rip/fig2." in path for path in jobs["figure"])
+    snakemake(built, "--cores", "2", *QUICK)
+    assert target.exists() and scheduled(built) == {}
+
+
+def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
+    module = built / "src/ibrepro/estimators/binning.py"
+    original = module.read_text()
+    module.write_text(original + "\n# an edit\n")
+    try:
+        jobs = scheduled(built)
+    finally:
+        module.write_text(original)
+    assert set(jobs) == {"estimate", "figure"}  # no data, train or table job
+    assert len(jobs["estimate"]) == 4 * 5  # every experiment under every binning estimator
+    figures = {Path(p).name for p in jobs["figure"] if p.endswith(".png")}
+    assert figures == {"fig1.png", "fig2.png"}  # fig17 reads metrics only
+    assert scheduled(built) == {}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("scale=huge", r"config\.scale: 'huge' is not one of \['paper', 'quick'\]"),
+    ("device=tpu", r"config\.device: 'tpu' is not one of \['auto', 'cpu', 'cuda'\]"),
+])
+def test_invalid_config_stops_before_any_job(built, override, message):
+    result = snakemake(built, "--dry-run", "--cores", "1", "--config", override, check=False)
+    assert result.returncode != 0
+    assert re.search(message, result.stdout + result.stderr)

@@ -1,0 +1,74 @@
+"""Adapters from the ibrepro package's registries to wildcards, inputs and params.
+
+The config is validated and resolved here, before any job runs (``ibrepro.config.load``).
+The workflow imports (and fingerprints) the package from its own ``src/``; the jobs run the
+installed ``ibrepro`` (``pip install -e .`` of this checkout, so the same code).
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+import ibrepro.config  # noqa: E402
+from ibrepro import estimators, figures, paths  # noqa: E402
+
+SPEC = ibrepro.config.load(config)
+RESULTS = f"results/{SPEC.scale}"
+ENV = "../envs/ibrepro.yaml"
+
+
+def alternatives(names):
+    """A wildcard constraint matching exactly the given names."""
+    return "|".join(sorted(re.escape(name) for name in names))
+
+
+def item_ids(kind):
+    return [item_id for item_id, item in figures.ITEMS.items() if item.kind == kind]
+
+
+def final_outputs():
+    """The targets of the workflow: the configured items and every (experiment, estimator) MI."""
+    items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
+    mi = [str(paths.mi_file(RESULTS, e, s)) for e in SPEC.experiments for s in SPEC.estimators]
+    return items + mi
+
+
+def dataset_spec(wildcards):
+    return json.dumps({"name": wildcards.dataset, **SPEC.datasets[wildcards.dataset]},
+                      sort_keys=True)
+
+
+def experiment_spec(wildcards):
+    return json.dumps(SPEC.experiments[wildcards.experiment], sort_keys=True)
+
+
+def experiment_dataset(wildcards):
+    return str(paths.dataset_file(RESULTS, SPEC.experiments[wildcards.experiment]["dataset"]))
+
+
+def estimator_spec(wildcards):
+    return json.dumps(SPEC.estimators[wildcards.estimator], sort_keys=True)
+
+
+def estimator_fingerprint(wildcards):
+    """Hash of the estimator's module source and parameters: editing binning.py reruns only
+    the MI files of binning estimators (and what reads them)."""
+    spec = SPEC.estimators[wildcards.estimator]
+    return estimators.fingerprint(spec["method"], spec["params"])
+
+
+def item_inputs(wildcards):
+    item = wildcards.get("figure") or wildcards.get("table")
+    return {name: str(p) for name, p in figures.input_paths(item, RESULTS).items()}
+
+
+def results_root(wildcards, output):
+    """The results root of a render job: its output is <root>/<figures|tables>/<paper>/<item>."""
+    return str(Path(output[0]).parents[2])
+
+
+def item_fingerprint(wildcards):
+    return figures.fingerprint(wildcards.get("figure") or wildcards.get("table"))

@@ -1,0 +1,21 @@
+rule estimate:
+    """I(X;T) and I(T;Y) of one experiment under one configured estimator."""
+    input:
+        activations=f"{RESULTS}/runs/{{experiment}}/activations.nc",
+    output:
+        f"{RESULTS}/mi/{{experiment}}/{{estimator}}.nc",
+    params:
+        spec=estimator_spec,
+        fingerprint=estimator_fingerprint,
+        device=SPEC.device,
+    log:
+        f"{RESULTS}/logs/estimate/{{experiment}}/{{estimator}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        ENV
+    shell:
+        "python -m ibrepro estimate {params.spec:q} --activations {input.activations}"
+        " --out {output} --device {params.device} > {log} 2>&1"

@@ -1,0 +1,36 @@
+rule figure:
+    """One figure of FIGURES.md as PNG and PDF, with its caption text."""
+    input:
+        unpack(item_inputs),
+    output:
+        png=f"{RESULTS}/figures/{{figure}}.png",
+        pdf=f"{RESULTS}/figures/{{figure}}.pdf",
+        caption=f"{RESULTS}/figures/{{figure}}.txt",
+    params:
+        fingerprint=item_fingerprint,
+        results=results_root,
+    log:
+        f"{RESULTS}/logs/figures/{{figure}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m ibrepro render {wildcards.figure} --results {params.results} > {log} 2>&1"
+
+
+rule table:
+    """One table of FIGURES.md as CSV and Markdown, with its caption text."""
+    input:
+        unpack(item_inputs),
+    output:
+        csv=f"{RESULTS}/tables/{{table}}.csv",
+        md=f"{RESULTS}/tables/{{table}}.md",
+        caption=f"{RESULTS}/tables/{{table}}.txt",
+    params:
+        fingerprint=item_fingerprint,
+        results=results_root,
+    log:
+        f"{RESULTS}/logs/tables/{{table}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m ibrepro render {wildcards.table} --results {params.results} > {log} 2>&1"

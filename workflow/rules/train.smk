@@ -1,0 +1,23 @@
+rule train:
+    """All repetitions of one experiment, trained as one batched network (GPU when present).
+    The log holds the progress bar (epochs, ETA)."""
+    input:
+        dataset=experiment_dataset,
+    output:
+        activations=f"{RESULTS}/runs/{{experiment}}/activations.nc",
+        metrics=f"{RESULTS}/runs/{{experiment}}/metrics.nc",
+    params:
+        spec=experiment_spec,
+        device=SPEC.device,
+    log:
+        f"{RESULTS}/logs/train/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{experiment}}.tsv"
+    resources:
+        mem_mb=16000,
+    conda:
+        ENV
+    shell:
+        "python -m ibrepro train {params.spec:q} --dataset {input.dataset}"
+        " --activations {output.activations} --metrics {output.metrics}"
+        " --device {params.device} > {log} 2>&1"
