@@ -38,6 +38,7 @@ localrules:
 
 
 rule all:
-    """Every configured figure and table, and every experiment's MI under every estimator."""
+    """Every configured figure and table, every experiment's MI under every estimator, every
+    dataset."""
     input:
         final_outputs(),

@@ -30,10 +30,12 @@ def item_ids(kind):
 
 
 def final_outputs():
-    """The targets of the workflow: the configured items and every (experiment, estimator) MI."""
+    """The targets of the workflow: the configured items, every (experiment, estimator) MI and
+    every dataset."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
     mi = [str(paths.mi_file(RESULTS, e, s)) for e in SPEC.experiments for s in SPEC.estimators]
-    return items + mi
+    data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
+    return items + mi + data
 
 
 def dataset_spec(wildcards):
