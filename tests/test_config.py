@@ -67,7 +67,7 @@ def test_defaults_are_filled_from_the_schema():
                                      r"equal to the minimum of 0"),
     ({"colour": "red"}, r"config\.<top level>: unknown key\(s\) 'colour'; allowed keys:"),
     ({"figures": ["rip/fig99"]}, r"config\.figures: unknown figure/table ID 'rip/fig99'; "
-                                 r"valid IDs: .*rip/fig1"),
+                                 r"registered: .*'rip/fig1'"),
     ({"estimators__x": {"method": "magic"}}, r"config\.estimators\.x: .*magic.*bin-count.*"
                                             r"bin-size"),
     ({"estimators__bin-size-0.07": {"method": "bin-size"}},

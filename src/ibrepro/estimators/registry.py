@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ibrepro.fingerprint import source_fingerprint
+from ibrepro.registry import Registry
 
 _ENTROPY_MODULE = "ibrepro.estimators.entropy"
 
@@ -45,25 +46,17 @@ class Estimator:
         return {**self.params, **{name: type(value) for name, value in self.defaults.items()}}
 
 
-METHODS: dict[str, Estimator] = {}
+METHODS: Registry[Estimator] = Registry("estimator method")
 
 
 def register(estimator: Estimator) -> Estimator:
     """Add ``estimator`` to :data:`METHODS`; a method name can be registered only once."""
-    if estimator.method in METHODS:
-        raise ValueError(f"estimator method {estimator.method!r} is already registered")
-    METHODS[estimator.method] = estimator
-    return estimator
+    return METHODS.add(estimator.method, estimator)
 
 
 def get(method: str) -> Estimator:
     """The registered estimator called ``method``."""
-    try:
-        return METHODS[method]
-    except KeyError:
-        raise ValueError(
-            f"unrecognized estimator method {method!r}, must be one of: {sorted(METHODS)}"
-        ) from None
+    return METHODS.lookup(method)
 
 
 def _check_type(method: str, name: str, value: object, expected: type) -> object:

@@ -18,6 +18,7 @@ from ibrepro.figures.save import STYLE, save_figure, save_table
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.paths import dataset_file, mi_file, run_file
 from ibrepro.provenance import provenance_attrs
+from ibrepro.registry import Registry
 
 KINDS = ("figure", "table")
 OUTPUT_SUFFIXES = {"figure": (".png", ".pdf", ".txt"), "table": (".csv", ".md", ".txt")}
@@ -83,24 +84,17 @@ class Item:
             raise ValueError(f"item id must be '<paper>/<item>' without dots, got {self.id!r}")
 
 
-ITEMS: dict[str, Item] = {}
+ITEMS: Registry[Item] = Registry("figure/table ID")
 
 
 def register(item: Item) -> Item:
     """Add ``item`` to ``ITEMS``; an ID may be registered only once."""
-    if item.id in ITEMS:
-        raise ValueError(f"item {item.id!r} is already registered")
-    ITEMS[item.id] = item
-    return item
+    return ITEMS.add(item.id, item)
 
 
 def get(item_id: str) -> Item:
     """The registered item ``item_id``; an unknown ID raises ``ValueError`` listing valid IDs."""
-    try:
-        return ITEMS[item_id]
-    except KeyError:
-        raise ValueError(f"unknown figure/table ID {item_id!r}; valid IDs: "
-                         f"{', '.join(sorted(ITEMS))}") from None
+    return ITEMS.lookup(item_id)
 
 
 def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
