@@ -31,9 +31,18 @@ def _data(args) -> None:
     write_netcdf(dataset, args.out)
 
 
+def _limit_threads(threads: int | None) -> None:
+    """Keep torch's intra-op threads to what the scheduler gave the job."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def _train(args) -> None:
     from ibrepro.train import run_experiment
 
+    _limit_threads(args.threads)
     run_experiment(json.loads(args.spec), args.dataset, args.activations, args.metrics,
                    device=args.device, progress=not args.no_progress)
 
@@ -41,6 +50,7 @@ def _train(args) -> None:
 def _estimate(args) -> None:
     from ibrepro.estimators.apply import estimate_file
 
+    _limit_threads(args.threads)
     estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device)
 
 
@@ -92,12 +102,14 @@ def parser() -> argparse.ArgumentParser:
     for name in ("--dataset", "--activations", "--metrics"):
         p.add_argument(name, required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (epochs, ETA)")
     p = command("estimate", _estimate, "apply one estimator to one run's activations")
     p.add_argument("spec", help="resolved estimator spec (JSON)")
     p.add_argument("--activations", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")

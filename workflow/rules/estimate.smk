@@ -12,10 +12,11 @@ rule estimate:
         f"{RESULTS}/logs/estimate/{{experiment}}/{{estimator}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
+    threads: 2
     resources:
         mem_mb=4000,
     conda:
         ENV
     shell:
         "python -m ibrepro estimate {params.spec:q} --activations {input.activations}"
-        " --out {output} --device {params.device} > {log} 2>&1"
+        " --out {output} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -13,6 +13,7 @@ rule train:
         f"{RESULTS}/logs/train/{{experiment}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{experiment}}.tsv"
+    threads: 2
     resources:
         mem_mb=16000,
     conda:
@@ -20,4 +21,4 @@ rule train:
     shell:
         "python -m ibrepro train {params.spec:q} --dataset {input.dataset}"
         " --activations {output.activations} --metrics {output.metrics}"
-        " --device {params.device} > {log} 2>&1"
+        " --device {params.device} --threads {threads} > {log} 2>&1"
