@@ -44,7 +44,7 @@ def test_shipped_config_resolves_at_both_scales():
 
 
 def test_defaults_are_filled_from_the_schema():
-    config = broken(datasets={"szt": {"kind": "szt"}})
+    config = broken(datasets__szt={"kind": "szt"})
     del config["device"]
     spec = load(config)
     assert spec.device == "auto"
@@ -72,8 +72,9 @@ def test_defaults_are_filled_from_the_schema():
                                             r"bin-size"),
     ({"estimators__bin-size-0.07": {"method": "bin-size"}},
      r"config\.estimators\.bin-size-0\.07: .*size"),
-    ({"experiments__szt-tanh__dataset": "mnist"},
-     r"config\.experiments\.szt-tanh\.dataset: 'mnist' is not a dataset; defined: szt"),
+    ({"experiments__szt-tanh__dataset": "cifar"},
+     r"config\.experiments\.szt-tanh\.dataset: 'cifar' is not a dataset; defined: boolean4, "
+     r"mnist, .*szt"),
     ({"experiments__szt-tanh__activations": ["tanh"]},
      r"config\.experiments\.szt-tanh\.activations: 1 given for 5 hidden layers"),
     ({"experiment_defaults__seed": None}, r"config\.experiments\.szt-tanh: missing seed"),

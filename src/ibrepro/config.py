@@ -30,7 +30,7 @@ class Spec:
 
     scale: str
     device: str
-    datasets: dict[str, dict]
+    datasets: dict[str, dict]  # kind defaults filled; `quick` applied as `subsample`
     experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
     estimators: dict[str, dict]  # {"name", "method", "params"}
     figures: tuple[str, ...]
@@ -76,7 +76,7 @@ def load(config: dict) -> Spec:
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     config = _fill_defaults(config, root)
-    datasets = {name: _fill_defaults(d, root["$defs"]["dataset"])
+    datasets = {name: _dataset(d, root["$defs"], config["scale"])
                 for name, d in config["datasets"].items()}
     experiments = {name: _experiment(name, config, problems) for name in config["experiments"]}
     estimator_specs = {name: _estimator(name, est, problems)
@@ -92,6 +92,16 @@ def load(config: dict) -> Spec:
     return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]))
+
+
+def _dataset(entry: dict, defs: dict, scale: str) -> dict:
+    """A dataset entry with its kind's defaults (``$defs/dataset-<kind>``); its ``quick`` becomes
+    ``subsample`` at quick scale and is dropped at paper scale, which never subsamples."""
+    spec = _fill_defaults(entry, defs[f"dataset-{entry['kind']}"])
+    quick = spec.pop("quick", None)
+    if quick and scale == "quick":
+        spec["subsample"] = quick
+    return spec
 
 
 def _experiment(name: str, config: dict, problems: list[str]) -> dict:

