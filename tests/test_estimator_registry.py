@@ -22,7 +22,16 @@ from ibrepro.estimators import (
     validate_params,
 )
 
-EXAMPLE_PARAMS = {"bin-size": {"size": 0.3}, "bin-count": {"bins": 30}}
+EXAMPLE_PARAMS = {
+    "bin-size": {"size": 0.3},
+    "bin-count": {"bins": 30},
+    "kde-upper": {"noise_variance": 0.1},
+    "kde-lower": {"noise_variance": 0.1},
+    "adaptive-kde-upper": {"noise_fraction": 0.05},
+    "adaptive-kde-lower": {"noise_fraction": 0.05},
+    "adaptive-bins": {"bins": 30},
+    "exact-discrete": {},
+}
 
 
 def test_every_method_has_example_params():
@@ -39,6 +48,8 @@ def test_every_method_runs_and_is_sane(method):
     generator = torch.Generator().manual_seed(0)
     n_samples = 256
     acts = torch.tanh(torch.randn(2, 3, n_samples, 5, generator=generator))
+    if "codes" in estimator.needs:  # a quantized layer: its 8-bit integer codes
+        acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
     labels = torch.randint(0, 2, (n_samples,), generator=generator)
     mi = estimator.fn(acts, labels, **validate_params(method, EXAMPLE_PARAMS[method]))
     assert isinstance(mi, MI)
@@ -170,3 +181,18 @@ def test_fingerprint_follows_the_source_on_sys_path(tmp_path):
     entropy.write_text(entropy.read_text() + "\n# an edit\n")
     edited_entropy = fingerprints_of(src)
     assert all(new != old for new, old in zip(edited_entropy, edited_binning, strict=True))
+
+
+def test_every_method_accepts_the_shuffled_label_baseline_seed():
+    for method in METHODS:
+        params = {**EXAMPLE_PARAMS[method], "shuffle_labels_seed": 3}
+        assert validate_params(method, params)["shuffle_labels_seed"] == 3
+    with pytest.raises(ValueError, match="shuffle_labels_seed must be an int >= 0"):
+        validate_params("bin-size", {"size": 0.1, "shuffle_labels_seed": -1})
+
+
+def test_shuffled_instance_has_its_own_fingerprint():
+    plain = fingerprint("bin-size", {"size": 0.07})
+    assert fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 0}) != plain
+    assert fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 1}) != \
+        fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 0})

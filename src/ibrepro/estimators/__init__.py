@@ -1,6 +1,11 @@
 """Mutual-information estimators, looked up by method name in :data:`METHODS`."""
 
-from . import binning  # noqa: F401  (registers the binning estimators)
+from . import (
+    adaptive,  # noqa: F401  (registers adaptive-bins)
+    binning,  # noqa: F401  (registers the binning estimators)
+    discrete,  # noqa: F401  (registers exact-discrete)
+    kde,  # noqa: F401  (registers kde-* and adaptive-kde-*)
+)
 from .entropy import MI
 from .registry import METHODS, Estimator, fingerprint, get, register, validate_params
 

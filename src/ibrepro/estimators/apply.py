@@ -15,6 +15,7 @@ import torch
 import xarray as xr
 
 from ibrepro.atomic import write_netcdf
+from ibrepro.estimators.baseline import permuted_labels, split_shuffle
 from ibrepro.estimators.registry import get
 from ibrepro.provenance import provenance_attrs
 from ibrepro.train.loop import resolve_device
@@ -26,12 +27,22 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
                   device: str = "auto") -> None:
     """Estimate I(X;T) and I(T;Y) for every layer, repetition and epoch of one run.
 
-    spec: ``{"name", "method", "params"}`` of a configured estimator (``ibrepro.config``).
+    spec: ``{"name", "method", "params"}`` of a configured estimator (``ibrepro.config``). With
+    ``shuffle_labels_seed`` in its params, I(T;Y) is against permuted labels (the baseline).
+    Estimators that need integer ``codes`` (quantized runs) read that variable, not
+    ``activation``.
     """
     estimator = get(spec["method"])
+    params, shuffle_seed = split_shuffle(spec["params"])
+    variable = "codes" if "codes" in estimator.needs else "activation"
     torch_device = resolve_device(device)
-    with xr.open_dataset(activations_path) as acts:
+    with xr.open_dataset(activations_path, mask_and_scale=False) as acts:
+        if variable not in acts:
+            raise ValueError(f"estimator {spec['name']} ({spec['method']}) needs {variable!r}, "
+                             f"which {activations_path} does not have")
         labels = torch.as_tensor(acts["y"].values, device=torch_device)
+        if shuffle_seed is not None:
+            labels = permuted_labels(labels, shuffle_seed)
         unit_layer = acts["layer"].values
         layers = np.unique(unit_layer)
         shape = (acts.sizes["rep"], acts.sizes["epoch"], len(layers))
@@ -40,10 +51,10 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         step = max(1, BLOCK_BYTES // per_epoch)
         for rep in range(acts.sizes["rep"]):
             for start in range(0, acts.sizes["epoch"], step):
-                block = acts["activation"][rep, start:start + step].values  # (epoch, sample, unit)
+                block = acts[variable][rep, start:start + step].values  # (epoch, sample, unit)
                 block = torch.as_tensor(block, device=torch_device)
                 for k, layer in enumerate(layers):
-                    mi = estimator.fn(block[..., unit_layer == layer], labels, **spec["params"])
+                    mi = estimator.fn(block[..., unit_layer == layer], labels, **params)
                     i_xt[rep, start:start + step, k] = mi.I_XT.cpu().numpy()
                     i_ty[rep, start:start + step, k] = mi.I_TY.cpu().numpy()
         layer_names = [str(acts["layer_name"].values[unit_layer == layer][0]) for layer in layers]

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.registry import Registry
 
 _ENTROPY_MODULE = "ibrepro.estimators.entropy"
+_BASELINE_MODULE = "ibrepro.estimators.baseline"
 
 
 @dataclass(frozen=True)
@@ -82,17 +84,22 @@ def validate_params(method: str, params: Mapping[str, object]) -> dict[str, obje
                 f"{method}: missing required parameter {name!r} "
                 f"(required: {sorted(estimator.params)})"
             )
+    given, shuffle_seed = split_shuffle(given)  # the baseline option every method accepts
     for name in given:
         if name not in types:
             raise ValueError(
-                f"{method}: unknown parameter {name!r} (allowed: {sorted(types)})"
+                f"{method}: unknown parameter {name!r} (allowed: {sorted([*types, SHUFFLE_PARAM])})"
             )
     resolved = {**estimator.defaults, **given}
-    return {name: _check_type(method, name, resolved[name], types[name]) for name in types}
+    checked = {name: _check_type(method, name, resolved[name], types[name]) for name in types}
+    return checked if shuffle_seed is None else {**checked, SHUFFLE_PARAM: shuffle_seed}
 
 
 def fingerprint(method: str, params: Mapping[str, object]) -> str:
-    """sha256 of the estimator's module source, ``entropy.py``'s, and the resolved parameters."""
+    """sha256 of the estimator's module source, ``entropy.py``'s (and ``baseline.py``'s for a
+    shuffled-label instance), and the resolved parameters."""
     resolved = validate_params(method, params)
-    return source_fingerprint([get(method).module, _ENTROPY_MODULE],
-                              {"method": method, "params": resolved})
+    modules = [get(method).module, _ENTROPY_MODULE]
+    if SHUFFLE_PARAM in resolved:
+        modules.append(_BASELINE_MODULE)
+    return source_fingerprint(modules, {"method": method, "params": resolved})

@@ -1,0 +1,78 @@
+"""The estimate stage: one estimator over one activations file, streamed, into the MI contract."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+from ibrepro.estimators import binning
+from ibrepro.estimators.apply import estimate_file
+from ibrepro.estimators.baseline import permuted_labels
+from ibrepro.train.writer import ActivationWriter
+
+LAYERS = (3, 2)  # units per layer; the last is the "output"
+
+
+@pytest.fixture(scope="module")
+def activations(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    epochs, n = [0, 1, 5], 64
+    labels = rng.integers(0, 2, n)
+    data = np.tanh(rng.normal(size=(2, len(epochs), n, sum(LAYERS)))).astype(np.float32)
+    path = tmp_path_factory.mktemp("run") / "activations.nc"
+    with ActivationWriter.create(
+        path, repetitions=2, epochs=epochs, layer_widths=LAYERS,
+        layer_names=["tanh 1", "softmax"], labels=labels, split=np.array(["train"] * n),
+        attrs={"experiment": "toy"},
+    ) as writer:
+        for k, epoch in enumerate(epochs):
+            writer.write(epoch, data[:, k])
+    return path, data, labels
+
+
+def spec(**params):
+    return {"name": "test-estimator", "method": "bin-size", "params": {"size": 0.3, **params}}
+
+
+def test_matches_the_estimator_on_each_layer(tmp_path, activations, monkeypatch):
+    import ibrepro.estimators.apply as apply
+
+    monkeypatch.setattr(apply, "BLOCK_BYTES", 1)  # one epoch per block: exercise streaming
+    path, data, labels = activations
+    out = tmp_path / "mi.nc"
+    estimate_file(spec(), path, out, device="cpu")
+    with xr.open_dataset(out) as mi:
+        assert mi["I_XT"].dims == ("rep", "epoch", "layer")
+        assert list(mi["layer"].values) == [1, 2]
+        assert list(mi["layer_name"].values) == ["tanh 1", "softmax"]
+        assert mi.attrs["units"] == "bits" and mi.attrs["estimator"] == "test-estimator"
+        assert json.loads(mi.attrs["params"]) == {"size": 0.3}
+        assert mi.attrs["experiment"] == "toy" and mi.attrs["git_commit"]
+        for layer, units in ((1, slice(0, 3)), (2, slice(3, 5))):
+            expected = binning.bin_size(torch.from_numpy(data[..., units]),
+                                        torch.from_numpy(labels), size=0.3)
+            np.testing.assert_allclose(mi["I_XT"].sel(layer=layer), expected.I_XT, atol=1e-12)
+            np.testing.assert_allclose(mi["I_TY"].sel(layer=layer), expected.I_TY, atol=1e-12)
+
+
+def test_shuffled_labels_change_only_i_ty(tmp_path, activations):
+    path, data, labels = activations
+    estimate_file(spec(), path, tmp_path / "plain.nc", device="cpu")
+    estimate_file(spec(shuffle_labels_seed=4), path, tmp_path / "shuffled.nc", device="cpu")
+    with xr.open_dataset(tmp_path / "plain.nc") as plain, \
+            xr.open_dataset(tmp_path / "shuffled.nc") as shuffled:
+        np.testing.assert_array_equal(plain["I_XT"], shuffled["I_XT"])
+        assert not np.allclose(plain["I_TY"], shuffled["I_TY"])
+        permuted = permuted_labels(torch.from_numpy(labels), 4)
+        expected = binning.bin_size(torch.from_numpy(data[..., :3]), permuted, size=0.3)
+        np.testing.assert_allclose(shuffled["I_TY"].sel(layer=1), expected.I_TY, atol=1e-12)
+
+
+def test_an_estimator_needing_codes_names_what_is_missing(tmp_path, activations):
+    path = activations[0]
+    with pytest.raises(ValueError, match="needs 'codes', which .* does not have"):
+        estimate_file({"name": "exact", "method": "exact-discrete", "params": {}}, path,
+                      tmp_path / "mi.nc", device="cpu")
+    assert not (tmp_path / "mi.nc").exists()
