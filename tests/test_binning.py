@@ -184,7 +184,7 @@ def test_bad_range(low, high):
 
 
 def test_labels_must_match_samples():
-    with pytest.raises(ValueError, match="3 samples .* labels has 4"):
+    with pytest.raises(ValueError, match=r"3 samples .* labels has shape \(4,\): the sample"):
         bin_size(torch.zeros(3, 1), torch.zeros(4, dtype=torch.int64), size=0.1)
 
 

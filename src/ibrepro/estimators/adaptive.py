@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 
 from .entropy import MI, mutual_information
+from .inputs import check_layer
 from .registry import Estimator, register
 
 
@@ -55,13 +56,7 @@ def adaptive_bins(acts: torch.Tensor, labels: torch.Tensor, *, bins: int) -> MI:
     """
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be an int >= 1, got {bins!r}")
-    if acts.ndim < 2 or labels.ndim != 1 or acts.shape[-2] != labels.shape[-1]:
-        raise ValueError(
-            f"acts (..., sample, unit) has shape {tuple(acts.shape)} but labels has shape "
-            f"{tuple(labels.shape)}: the sample counts must match"
-        )
-    if acts.dtype.is_floating_point and not torch.isfinite(acts).all():
-        raise ValueError("acts contains non-finite values")
+    check_layer(acts, labels)
     return mutual_information(equal_mass_symbols(acts, bins), labels)
 
 

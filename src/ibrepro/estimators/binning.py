@@ -10,16 +10,8 @@ from __future__ import annotations
 import torch
 
 from .entropy import MI, mutual_information
+from .inputs import check_layer
 from .registry import Estimator, register
-
-
-def _check_inputs(acts: torch.Tensor, labels: torch.Tensor) -> None:
-    if acts.shape[-2] != labels.shape[-1]:
-        raise ValueError(
-            f"acts has {acts.shape[-2]} samples (axis -2) but labels has {labels.shape[-1]}"
-        )
-    if not torch.isfinite(acts).all():
-        raise ValueError("acts contains non-finite values")
 
 
 def bin_size(acts: torch.Tensor, labels: torch.Tensor, *, size: float) -> MI:
@@ -31,7 +23,7 @@ def bin_size(acts: torch.Tensor, labels: torch.Tensor, *, size: float) -> MI:
     """
     if not size > 0:
         raise ValueError(f"size must be > 0, got {size!r}")
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     symbols = torch.floor(acts.double() / size).to(torch.int64)
     return mutual_information(symbols, labels)
 
@@ -51,7 +43,7 @@ def bin_count(
         raise ValueError(f"bins must be >= 1, got {bins!r}")
     if not low < high:
         raise ValueError(f"low must be < high, got low={low!r}, high={high!r}")
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     scaled = torch.floor((acts.double() - low) / (high - low) * bins)
     symbols = scaled.clamp(0, bins - 1).to(torch.int64)
     return mutual_information(symbols, labels)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from .entropy import MI, mutual_information
+from .inputs import check_layer
 from .registry import Estimator, register
 
 
@@ -28,11 +29,7 @@ def exact_discrete(codes: torch.Tensor, labels: torch.Tensor) -> MI:
             f"codes must be an integer tensor of quantization levels, got {codes.dtype}: "
             "exact-discrete needs the integer codes of a quantized network, not activations"
         )
-    if codes.ndim < 2 or labels.ndim != 1 or codes.shape[-2] != labels.shape[-1]:
-        raise ValueError(
-            f"codes (..., sample, unit) has shape {tuple(codes.shape)} but labels has shape "
-            f"{tuple(labels.shape)}: the sample counts must match"
-        )
+    check_layer(codes, labels)
     return mutual_information(codes, labels)
 
 

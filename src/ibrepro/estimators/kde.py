@@ -36,6 +36,7 @@ import math
 import torch
 
 from .entropy import MI
+from .inputs import check_layer
 from .registry import Estimator, register
 
 BLOCK_ELEMENTS = 1 << 17  # pairwise terms (float64) per block on the CPU: 1 MiB, cache-sized
@@ -44,18 +45,6 @@ CUDA_BLOCK_ELEMENTS = 1 << 26  # on a GPU: 512 MiB per temporary, few kernel lau
 # raising smaller exponents to it avoids exp's slow underflow path (about 10x on CPUs)
 _LOGIT_FLOOR = -700.0
 _MIN_ROWS = 32  # rows per block however large N is (70000 x 32 float64: 18 MB)
-
-
-def _check_inputs(acts: torch.Tensor, labels: torch.Tensor) -> None:
-    if acts.ndim < 2:
-        raise ValueError(f"acts must be (..., sample, unit), got shape {tuple(acts.shape)}")
-    if labels.ndim != 1 or acts.shape[-2] != labels.shape[-1]:
-        raise ValueError(
-            f"acts has {acts.shape[-2]} samples (axis -2) but labels has shape "
-            f"{tuple(labels.shape)}"
-        )
-    if not torch.isfinite(acts).all():
-        raise ValueError("acts contains non-finite values")
 
 
 def _pairwise_log_means(
@@ -130,7 +119,7 @@ def kde_upper(acts: torch.Tensor, labels: torch.Tensor, *, noise_variance: float
     ``entropy_estimator_kl``). I(T;Y) <= I(X;T) always; it is not clipped at 0.
     """
     _check_noise_variance(noise_variance)
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     variance = torch.tensor(noise_variance, dtype=torch.float64, device=acts.device)
     return _kde_mi(acts, labels, variance, 2.0)
 
@@ -144,7 +133,7 @@ def kde_lower(acts: torch.Tensor, labels: torch.Tensor, *, noise_variance: float
     :func:`kde_upper`'s.
     """
     _check_noise_variance(noise_variance)
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     variance = torch.tensor(noise_variance, dtype=torch.float64, device=acts.device)
     return _kde_mi(acts, labels, variance, 8.0)
 
@@ -178,14 +167,14 @@ def adaptive_kde_upper(acts: torch.Tensor, labels: torch.Tensor, *, noise_fracti
     :func:`adaptive_noise_variance`.
     """
     _check_noise_fraction(noise_fraction)
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     return _kde_mi(acts, labels, adaptive_noise_variance(acts, noise_fraction), 2.0)
 
 
 def adaptive_kde_lower(acts: torch.Tensor, labels: torch.Tensor, *, noise_fraction: float) -> MI:
     """:func:`kde_lower` with the adaptive sigma of :func:`adaptive_kde_upper`."""
     _check_noise_fraction(noise_fraction)
-    _check_inputs(acts, labels)
+    check_layer(acts, labels)
     return _kde_mi(acts, labels, adaptive_noise_variance(acts, noise_fraction), 8.0)
 
 
@@ -199,7 +188,7 @@ def mixture_entropy_bounds(
     """
     _check_noise_variance(noise_variance)
     labels = torch.zeros(means.shape[-2], dtype=torch.int64, device=means.device)
-    _check_inputs(means, labels)
+    check_layer(means, labels)
     d = means.shape[-1]
     component = 0.5 * d * math.log(2 * math.pi * math.e * noise_variance)
     variance = torch.tensor(noise_variance, dtype=torch.float64, device=means.device)
