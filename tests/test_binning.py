@@ -182,22 +182,3 @@ def test_bad_range(low, high):
     with pytest.raises(ValueError, match="low must be < high"):
         bin_count(torch.zeros(3, 1), torch.zeros(3, dtype=torch.int64), bins=3, low=low, high=high)
 
-
-def test_labels_must_match_samples():
-    with pytest.raises(ValueError, match=r"3 samples .* labels has shape \(4,\): the sample"):
-        bin_size(torch.zeros(3, 1), torch.zeros(4, dtype=torch.int64), size=0.1)
-
-
-def test_non_finite_activations_are_rejected():
-    with pytest.raises(ValueError, match="non-finite"):
-        bin_count(torch.tensor([[0.0], [float("nan")]]), torch.zeros(2, dtype=torch.int64), bins=3)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_matches_cpu():
-    acts, labels = random_layer(7, (2, 500, 5))
-    cpu = bin_size(acts, labels, size=0.15)
-    gpu = bin_size(acts.cuda(), labels.cuda(), size=0.15)
-    assert gpu.I_XT.is_cuda
-    torch.testing.assert_close(gpu.I_XT.cpu(), cpu.I_XT, rtol=0, atol=1e-12)
-    torch.testing.assert_close(gpu.I_TY.cpu(), cpu.I_TY, rtol=0, atol=1e-12)

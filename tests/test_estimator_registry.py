@@ -196,3 +196,32 @@ def test_shuffled_instance_has_its_own_fingerprint():
     assert fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 0}) != plain
     assert fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 1}) != \
         fingerprint("bin-size", {"size": 0.07, "shuffle_labels_seed": 0})
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_checks_its_inputs(method):
+    """The shared check (estimators/inputs.py): sample counts, and finite values."""
+    estimator, params = get(method), validate_params(method, EXAMPLE_PARAMS[method])
+    dtype = torch.uint8 if "codes" in estimator.needs else torch.float32
+    labels = torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(ValueError, match=r"3 samples .* labels has shape \(4,\): the sample"):
+        estimator.fn(torch.zeros(2, 3, 1, dtype=dtype), labels, **params)
+    if dtype.is_floating_point:
+        with pytest.raises(ValueError, match="non-finite"):
+            estimator.fn(torch.tensor([[0.0], [float("nan")], [1.0], [2.0]]), labels, **params)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_method_gives_the_same_numbers_on_cuda(method):
+    estimator, params = get(method), validate_params(method, EXAMPLE_PARAMS[method])
+    generator = torch.Generator().manual_seed(1)
+    acts = torch.tanh(torch.randn(2, 4096, 5, generator=generator, dtype=torch.float64))
+    if "codes" in estimator.needs:
+        acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
+    labels = torch.randint(0, 3, (4096,), generator=generator)
+    cpu = estimator.fn(acts, labels, **params)
+    gpu = estimator.fn(acts.cuda(), labels.cuda(), **params)
+    assert gpu.I_XT.is_cuda
+    torch.testing.assert_close(gpu.I_XT.cpu(), cpu.I_XT, rtol=0, atol=1e-9)
+    torch.testing.assert_close(gpu.I_TY.cpu(), cpu.I_TY, rtol=0, atol=1e-9)
