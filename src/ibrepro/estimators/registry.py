@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
-from ibrepro.registry import Registry
+from ibrepro.registry import Registry, check_params
 
 _ENTROPY_MODULE = "ibrepro.estimators.entropy"
 _BASELINE_MODULE = "ibrepro.estimators.baseline"
@@ -42,11 +42,6 @@ class Estimator:
     def module(self) -> str:
         return self.fn.__module__
 
-    @property
-    def param_types(self) -> dict[str, type]:
-        """Type of every parameter; an optional one has the type of its default."""
-        return {**self.params, **{name: type(value) for name, value in self.defaults.items()}}
-
 
 METHODS: Registry[Estimator] = Registry("estimator method")
 
@@ -61,37 +56,13 @@ def get(method: str) -> Estimator:
     return METHODS.lookup(method)
 
 
-def _check_type(method: str, name: str, value: object, expected: type) -> object:
-    """``value`` as ``expected``; an int is accepted (and converted) for a float, a bool never."""
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, expected) and (expected is bool or not isinstance(value, bool)):
-        return value
-    raise ValueError(
-        f"{method}: parameter {name!r} must be {expected.__name__}, "
-        f"got {type(value).__name__} ({value!r})"
-    )
-
-
 def validate_params(method: str, params: Mapping[str, object]) -> dict[str, object]:
     """Check an instance's parameters (a ``"method"`` key is ignored); return them with defaults."""
     estimator = get(method)
     given = {name: value for name, value in params.items() if name != "method"}
-    types = estimator.param_types
-    for name in estimator.params:
-        if name not in given:
-            raise ValueError(
-                f"{method}: missing required parameter {name!r} "
-                f"(required: {sorted(estimator.params)})"
-            )
     given, shuffle_seed = split_shuffle(given)  # the baseline option every method accepts
-    for name in given:
-        if name not in types:
-            raise ValueError(
-                f"{method}: unknown parameter {name!r} (allowed: {sorted([*types, SHUFFLE_PARAM])})"
-            )
-    resolved = {**estimator.defaults, **given}
-    checked = {name: _check_type(method, name, resolved[name], types[name]) for name in types}
+    checked = check_params(method, estimator.params, estimator.defaults, given,
+                           also_allowed=[SHUFFLE_PARAM])
     return checked if shuffle_seed is None else {**checked, SHUFFLE_PARAM: shuffle_seed}
 
 
