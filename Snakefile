@@ -4,7 +4,7 @@
     snakemake --cores 2 --config scale=quick    # the same DAG, tiny → results/quick/
 
 Stages: data → train (all repetitions batched) → estimate (one MI file per experiment and
-estimator) → render (one rule per figure or table ID). The package ``ibrepro`` (src/) does
+estimator) and measure (one file per experiment and measure) → render (one rule per figure or table ID). The package ``ibrepro`` (src/) does
 the work; rules name inputs and outputs and call one ``ibrepro`` command each.
 """
 
@@ -23,6 +23,7 @@ wildcard_constraints:
     dataset=alternatives(SPEC.datasets),
     experiment=alternatives(SPEC.experiments),
     estimator=alternatives(SPEC.estimators),
+    measure=alternatives(SPEC.measures),
     figure=alternatives(item_ids("figure")),
     table=alternatives(item_ids("table")),
 
@@ -30,6 +31,7 @@ wildcard_constraints:
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/estimate.smk"
+include: "workflow/rules/measure.smk"
 include: "workflow/rules/render.smk"
 
 
@@ -38,7 +40,7 @@ localrules:
 
 
 rule all:
-    """Every configured figure and table, every experiment's MI under every estimator, every
-    dataset."""
+    """Every configured figure and table, every experiment's MI under every estimator and
+    measure file under every measure, every dataset."""
     input:
         final_outputs(),

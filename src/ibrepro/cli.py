@@ -3,9 +3,10 @@
     ibrepro data SPEC_JSON --out data/szt.nc
     ibrepro train SPEC_JSON --dataset D --activations A --metrics M [--device auto]
     ibrepro estimate SPEC_JSON --activations A --out MI [--device auto]
+    ibrepro measure SPEC_JSON --activations A --out F [--device auto]
     ibrepro render ID --results results/quick
     ibrepro check [--config config.yaml] [key=value ...]
-    ibrepro estimators | figures          (list what is registered)
+    ibrepro estimators | measures | figures   (list what is registered)
 
 Specs are the resolved JSON the Snakefile passes (``ibrepro.config``), so a rule's command line
 holds everything its output depends on.
@@ -54,6 +55,13 @@ def _estimate(args) -> None:
     estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device)
 
 
+def _measure(args) -> None:
+    from ibrepro.estimators.apply import apply_measure
+
+    _limit_threads(args.threads)
+    apply_measure(json.loads(args.spec), args.activations, args.out, device=args.device)
+
+
 def _render(args) -> None:
     from ibrepro.figures import render
 
@@ -67,7 +75,8 @@ def _check(args) -> None:
     overrides = dict(item.split("=", 1) for item in args.overrides)
     spec = load_file(args.config, **{k: yaml.safe_load(v) for k, v in overrides.items()})
     print(f"config ok: scale {spec.scale}, {len(spec.experiments)} experiments, "
-          f"{len(spec.estimators)} estimators, {len(spec.figures)} figures")
+          f"{len(spec.estimators)} estimators, {len(spec.measures)} measures, "
+          f"{len(spec.figures)} figures")
 
 
 def _list_estimators(args) -> None:
@@ -76,6 +85,16 @@ def _list_estimators(args) -> None:
     for method, est in sorted(METHODS.items()):
         params = ", ".join(f"{k}: {t.__name__}" for k, t in est.params.items())
         print(f"{method:20} ({params}) [{est.units}] {est.description} — {est.reference}")
+
+
+def _list_measures(args) -> None:
+    from ibrepro.estimators.measures import MEASURES
+
+    for method, measure in sorted(MEASURES.items()):
+        params = ", ".join([*(f"{k}: {t.__name__}" for k, t in measure.params.items()),
+                            *(f"{k}={v!r}" for k, v in measure.defaults.items())])
+        print(f"{method:20} ({params}) -> {', '.join(measure.variables)}: "
+              f"{measure.description} — {measure.reference}")
 
 
 def _list_figures(args) -> None:
@@ -110,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
+    p = command("measure", _measure, "compute one measure of one run's activations")
+    p.add_argument("spec", help="resolved measure spec (JSON)")
+    p.add_argument("--activations", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
@@ -117,6 +142,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="config.yaml")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     command("estimators", _list_estimators, "list the registered estimator methods")
+    command("measures", _list_measures, "list the registered measure methods")
     command("figures", _list_figures, "list the registered figure and table IDs")
     return top
 

@@ -7,13 +7,14 @@ reported at once, each with its path in the config and what is allowed there.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
 import yaml
 
 from ibrepro import estimators, figures
+from ibrepro.estimators import measures
 from ibrepro.paths import CONFIG_SCHEMA
 
 EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
@@ -34,6 +35,7 @@ class Spec:
     experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
     estimators: dict[str, dict]  # {"name", "method", "params"}
     figures: tuple[str, ...]
+    measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
 
 
 def _schema() -> dict:
@@ -79,8 +81,10 @@ def load(config: dict) -> Spec:
     datasets = {name: _dataset(d, root["$defs"], config["scale"])
                 for name, d in config["datasets"].items()}
     experiments = {name: _experiment(name, config, problems) for name in config["experiments"]}
-    estimator_specs = {name: _estimator(name, est, problems)
+    estimator_specs = {name: _method("estimators", estimators, name, est, problems)
                        for name, est in config["estimators"].items()}
+    measure_specs = {name: _method("measures", measures, name, entry, problems)
+                     for name, entry in config["measures"].items()}
     for name, exp in experiments.items():
         if exp.get("dataset") not in datasets:
             problems.append(f"config.experiments.{name}.dataset: {exp.get('dataset')!r} is not "
@@ -91,7 +95,7 @@ def load(config: dict) -> Spec:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
-                figures=tuple(config["figures"]))
+                figures=tuple(config["figures"]), measures=measure_specs)
 
 
 def _dataset(entry: dict, defs: dict, scale: str) -> dict:
@@ -118,12 +122,14 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     return {"name": name, **exp}
 
 
-def _estimator(name: str, entry: dict, problems: list[str]) -> dict:
+def _method(section: str, registry, name: str, entry: dict, problems: list[str]) -> dict:
+    """``{"name", "method", "params"}`` of an entry of ``estimators`` or ``measures``, checked by
+    that registry's ``validate_params``."""
     params = {k: v for k, v in entry.items() if k != "method"}
     try:
-        params = estimators.validate_params(entry["method"], params)
+        params = registry.validate_params(entry["method"], params)
     except (KeyError, ValueError) as error:
-        problems.append(f"config.estimators.{name}: {error.args[0]}")
+        problems.append(f"config.{section}.{name}: {error.args[0]}")
     return {"name": name, "method": entry["method"], "params": params}
 
 

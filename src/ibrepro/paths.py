@@ -19,3 +19,7 @@ def run_file(results: str | Path, experiment: str, kind: str) -> Path:
 
 def mi_file(results: str | Path, experiment: str, estimator: str) -> Path:
     return Path(results) / "mi" / experiment / f"{estimator}.nc"
+
+
+def measure_file(results: str | Path, experiment: str, measure: str) -> Path:
+    return Path(results) / "measures" / experiment / f"{measure}.nc"

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
 from ibrepro import estimators, figures, paths  # noqa: E402
+from ibrepro.estimators import measures  # noqa: E402
 
 SPEC = ibrepro.config.load(config)
 RESULTS = f"results/{SPEC.scale}"
@@ -30,12 +31,14 @@ def item_ids(kind):
 
 
 def final_outputs():
-    """The targets of the workflow: the configured items, every (experiment, estimator) MI and
-    every dataset."""
+    """The targets of the workflow: the configured items, every (experiment, estimator) MI,
+    every (experiment, measure) file and every dataset."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
     mi = [str(paths.mi_file(RESULTS, e, s)) for e in SPEC.experiments for s in SPEC.estimators]
+    measured = [str(paths.measure_file(RESULTS, e, m))
+                for e in SPEC.experiments for m in SPEC.measures]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
-    return items + mi + data
+    return items + mi + measured + data
 
 
 def dataset_spec(wildcards):
@@ -60,6 +63,16 @@ def estimator_fingerprint(wildcards):
     the MI files of binning estimators (and what reads them)."""
     spec = SPEC.estimators[wildcards.estimator]
     return estimators.fingerprint(spec["method"], spec["params"])
+
+
+def measure_spec(wildcards):
+    return json.dumps(SPEC.measures[wildcards.measure], sort_keys=True)
+
+
+def measure_fingerprint(wildcards):
+    """Hash of the measure's module source and parameters, as ``estimator_fingerprint``."""
+    spec = SPEC.measures[wildcards.measure]
+    return measures.fingerprint(spec["method"], spec["params"])
 
 
 def item_inputs(wildcards):
