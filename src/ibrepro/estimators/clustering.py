@@ -63,7 +63,8 @@ def least_squares_slope(values: torch.Tensor, x: torch.Tensor, *, first: float =
 def slope_stats(slopes: torch.Tensor, unit_layer: torch.Tensor,
                 layers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and standard deviation (over the layer's units: ddof 0, the units are all there is)
-    of the slopes ``(..., unit)`` of each layer; ``unit_layer`` ``(unit,)``. Each ``(..., layer)``."""
+    of the slopes ``(..., unit)`` of each layer; ``unit_layer``: ``(unit,)``. Each
+    ``(..., layer)``."""
     members = (unit_layer[:, None] == layers[None, :]).double()  # (unit, layer)
     count = members.sum(0)
     mean = slopes @ members / count
@@ -162,10 +163,9 @@ def unit_entropy_file(acts: xr.Dataset, device: torch.device, *, size: float,
     for rep, where, block in blocks(acts, "activation", device):
         h[rep, where] = unit_binned_entropy(block, size=size).cpu()
     h_series = torch.from_numpy(h).transpose(1, 2)  # (rep, unit, epoch)
-    slope = least_squares_slope(h_series, torch.from_numpy(coords["epoch"]),
+    slope = least_squares_slope(h_series, torch.tensor(coords["epoch"]),
                                 first=first_epoch, last=last_epoch)
-    mean, std = slope_stats(slope, torch.from_numpy(unit_layer),
-                            torch.from_numpy(coords["layer"]))
+    mean, std = slope_stats(slope, torch.tensor(unit_layer), torch.tensor(coords["layer"]))
     rate = {"units": "nats/epoch", "first_epoch": first_epoch, "last_epoch": last_epoch}
     return xr.Dataset(
         {
