@@ -4,6 +4,10 @@ invariances, chunking, the measure file contract and config validation."""
 import copy
 import json
 import math
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,8 @@ import yaml
 from scipy import stats
 from scipy.spatial.distance import pdist
 
+import ibrepro
+from ibrepro import estimators
 from ibrepro.config import ConfigError, load
 from ibrepro.estimators import clustering, measures
 from ibrepro.estimators.apply import apply_measure
@@ -306,6 +312,27 @@ def test_fingerprint_follows_params():
     one = measures.fingerprint("binned-entropy", {"size": 0.05})
     assert one == measures.fingerprint("binned-entropy", {"size": 0.05, "method": "x"})
     assert one != measures.fingerprint("binned-entropy", {"size": 0.5})
+
+
+PRINT_FINGERPRINTS = """
+from ibrepro.estimators import fingerprint, measures
+print(measures.fingerprint("binned-entropy", {"size": 0.05}))
+print(fingerprint("bin-size", {"size": 0.3}))
+"""
+
+
+def test_editing_clustering_py_changes_only_the_measures_fingerprints(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(Path(ibrepro.__file__).parent, src / "ibrepro",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    module = src / "ibrepro/estimators/clustering.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    env = {**os.environ, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"}
+    edited_measure, edited_estimator = subprocess.run(
+        [sys.executable, "-c", PRINT_FINGERPRINTS], env=env, check=True, capture_output=True,
+        text=True).stdout.split()
+    assert edited_measure != measures.fingerprint("binned-entropy", {"size": 0.05})
+    assert edited_estimator == estimators.fingerprint("bin-size", {"size": 0.3})
 
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
