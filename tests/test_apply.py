@@ -10,25 +10,18 @@ import xarray as xr
 from ibrepro.estimators import binning
 from ibrepro.estimators.apply import estimate_file
 from ibrepro.estimators.baseline import permuted_labels
-from ibrepro.train.writer import ActivationWriter
 
 LAYERS = (3, 2)  # units per layer; the last is the "output"
 
 
 @pytest.fixture(scope="module")
-def activations(tmp_path_factory):
+def activations(tmp_path_factory, write_activations):
     rng = np.random.default_rng(0)
     epochs, n = [0, 1, 5], 64
     labels = rng.integers(0, 2, n)
     data = np.tanh(rng.normal(size=(2, len(epochs), n, sum(LAYERS)))).astype(np.float32)
-    path = tmp_path_factory.mktemp("run") / "activations.nc"
-    with ActivationWriter.create(
-        path, repetitions=2, epochs=epochs, layer_widths=LAYERS,
-        layer_names=["tanh 1", "softmax"], labels=labels, split=np.array(["train"] * n),
-        attrs={"experiment": "toy"},
-    ) as writer:
-        for k, epoch in enumerate(epochs):
-            writer.write(epoch, data[:, k])
+    path = write_activations(tmp_path_factory.mktemp("run") / "activations.nc", data, labels,
+                             epochs)
     return path, data, labels
 
 

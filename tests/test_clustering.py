@@ -30,7 +30,6 @@ from ibrepro.estimators.clustering import (
     slope_stats,
     unit_binned_entropy,
 )
-from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
 LN2 = math.log(2)
@@ -202,24 +201,16 @@ def test_float32_chunked_counts_match_float64_up_to_ties():
 
 # -- the measure file -------------------------------------------------------------------------
 
-LAYERS = (3, 2)
 EPOCHS = [0, 1, 2, 4, 8]
 
 
 @pytest.fixture(scope="module")
-def activations(tmp_path_factory):
+def activations(tmp_path_factory, write_activations):
     rng = np.random.default_rng(0)
-    n = 48
-    labels = rng.integers(0, 2, n)
-    data = np.tanh(rng.normal(size=(2, len(EPOCHS), n, sum(LAYERS)))).astype(np.float32)
-    path = tmp_path_factory.mktemp("run") / "activations.nc"
-    with ActivationWriter.create(
-        path, repetitions=2, epochs=EPOCHS, layer_widths=LAYERS,
-        layer_names=["tanh 1", "softmax"], labels=labels, split=np.array(["train"] * n),
-        attrs={"experiment": "toy"},
-    ) as writer:
-        for k, epoch in enumerate(EPOCHS):
-            writer.write(epoch, data[:, k])
+    labels = rng.integers(0, 2, 48)
+    data = np.tanh(rng.normal(size=(2, len(EPOCHS), 48, 5))).astype(np.float32)
+    path = write_activations(tmp_path_factory.mktemp("run") / "activations.nc", data, labels,
+                             EPOCHS)
     return path, torch.from_numpy(data), torch.from_numpy(labels)
 
 

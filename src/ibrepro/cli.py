@@ -123,18 +123,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (epochs, ETA)")
-    p = command("estimate", _estimate, "apply one estimator to one run's activations")
-    p.add_argument("spec", help="resolved estimator spec (JSON)")
-    p.add_argument("--activations", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
-    p = command("measure", _measure, "compute one measure of one run's activations")
-    p.add_argument("spec", help="resolved measure spec (JSON)")
-    p.add_argument("--activations", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
+    for name, func, what, help in (
+        ("estimate", _estimate, "estimator", "apply one estimator to one run's activations"),
+        ("measure", _measure, "measure", "compute one measure of one run's activations"),
+    ):
+        p = command(name, func, help)
+        p.add_argument("spec", help=f"resolved {what} spec (JSON)")
+        p.add_argument("--activations", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
