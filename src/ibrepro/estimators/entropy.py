@@ -60,17 +60,16 @@ def row_keys(symbols: torch.Tensor) -> torch.Tensor:
 def entropy_of_keys(keys: torch.Tensor) -> torch.Tensor:
     """Plug-in entropy in bits of the keys of each group (last axis). Returns float64 ``(...)``."""
     n = keys.shape[-1]
-    sorted_keys, _ = torch.sort(keys, dim=-1)
-    position = torch.arange(n, device=keys.device).expand_as(sorted_keys)
+    sorted_keys = torch.sort(keys.reshape(-1, n), dim=-1).values
     starts = torch.ones_like(sorted_keys, dtype=torch.bool)
-    starts[..., 1:] = sorted_keys[..., 1:] != sorted_keys[..., :-1]
-    ends = torch.ones_like(starts)
-    ends[..., :-1] = starts[..., 1:]
-    run_start = torch.cummax(torch.where(starts, position, 0), dim=-1).values
-    run_end = torch.cummin(torch.where(ends, position, n).flip(-1), dim=-1).values.flip(-1)
-    count = (run_end - run_start + 1).to(torch.float64)
-    # sum over elements of log2(count of its run) = sum over runs of c log2 c
-    return math.log2(n) - torch.log2(count).mean(dim=-1)
+    starts[:, 1:] = sorted_keys[:, 1:] != sorted_keys[:, :-1]
+    # runs never cross groups (each group's first key starts one): a run's count is the gap to
+    # the next run's start in the flattened order
+    start = torch.nonzero(starts.reshape(-1)).squeeze(1)
+    count = torch.diff(start, append=start.new_tensor([sorted_keys.numel()])).double()
+    sum_c_log_c = torch.zeros(sorted_keys.shape[0], dtype=torch.float64, device=keys.device)
+    sum_c_log_c.index_add_(0, start // n, count * torch.log2(count))
+    return (math.log2(n) - sum_c_log_c / n).reshape(keys.shape[:-1])
 
 
 def entropy(symbols: torch.Tensor) -> torch.Tensor:
