@@ -69,6 +69,8 @@ def test_quick_scale_builds_every_target(built):
                       for p in (results / "mi").glob("*/*.nc"))
     assert len(mi_files) == len(SPEC.experiments) * len(SPEC.estimators)
     assert sorted(p.stem for p in (results / "data").glob("*.nc")) == sorted(SPEC.datasets)
+    measure_files = list((results / "measures").glob("*/*.nc"))
+    assert len(measure_files) == len(SPEC.experiments) * len(SPEC.measures) > 0
     with xr.open_dataset(results / "mi/szt-tanh/bin-size-0.07.nc") as mi:
         assert mi["I_XT"].dims == ("rep", "epoch", "layer") and mi.attrs["units"] == "bits"
         assert mi.sizes == {"rep": 3, "epoch": 60, "layer": 6}
@@ -108,6 +110,19 @@ def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(bu
     figures = {Path(p).name for p in jobs["figure"] if p.endswith(".png")}
     assert figures == {"fig1.png", "fig2.png"}  # fig17 reads metrics only
     assert scheduled(built) == {}
+
+
+def test_editing_the_clustering_module_reruns_only_the_measures(built):
+    module = built / "src/ibrepro/estimators/clustering.py"
+    original = module.read_text()
+    module.write_text(original + "\n# an edit\n")
+    try:
+        jobs = scheduled(built)
+    finally:
+        module.write_text(original)
+    assert set(jobs) == {"measure"}  # no estimate; no figure reads a measure yet
+    assert sorted(jobs["measure"]) == sorted(
+        f"results/quick/measures/{e}/{m}.nc" for e in SPEC.experiments for m in SPEC.measures)
 
 
 @pytest.mark.parametrize("override, message", [
