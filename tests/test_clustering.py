@@ -199,6 +199,18 @@ def test_float32_chunked_counts_match_float64_up_to_ties():
     assert (single - double).abs().sum() <= 10  # pairs within float32 rounding of an edge
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_gives_the_same_numbers(cloud):
+    acts, labels = cloud
+    cuda, cuda_labels = acts.cuda(), labels.cuda()
+    torch.testing.assert_close(distance_histograms(cuda, cuda_labels, bins=10, high=6.0).cpu(),
+                               distance_histograms(acts, labels, bins=10, high=6.0))
+    torch.testing.assert_close(binned_entropy(cuda, size=0.3).cpu(),
+                               binned_entropy(acts, size=0.3))
+    torch.testing.assert_close(unit_binned_entropy(cuda, size=0.3).cpu(),
+                               unit_binned_entropy(acts, size=0.3))
+
+
 # -- the measure file -------------------------------------------------------------------------
 
 EPOCHS = [0, 1, 2, 4, 8]

@@ -94,14 +94,19 @@ def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
     assert target.exists() and scheduled(built) == {}
 
 
-def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
-    module = built / "src/ibrepro/estimators/binning.py"
-    original = module.read_text()
-    module.write_text(original + "\n# an edit\n")
+def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
+    """``scheduled`` once the file ``module`` (under ``root``) has an edit, undone after."""
+    path = root / module
+    original = path.read_text()
+    path.write_text(original + "\n# an edit\n")
     try:
-        jobs = scheduled(built)
+        return scheduled(root)
     finally:
-        module.write_text(original)
+        path.write_text(original)
+
+
+def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
+    jobs = scheduled_after_editing(built, "src/ibrepro/estimators/binning.py")
     assert set(jobs) == {"estimate", "figure"}  # no data, train or table job
     # every experiment under every binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
@@ -113,13 +118,7 @@ def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(bu
 
 
 def test_editing_the_clustering_module_reruns_only_the_measures(built):
-    module = built / "src/ibrepro/estimators/clustering.py"
-    original = module.read_text()
-    module.write_text(original + "\n# an edit\n")
-    try:
-        jobs = scheduled(built)
-    finally:
-        module.write_text(original)
+    jobs = scheduled_after_editing(built, "src/ibrepro/estimators/clustering.py")
     assert set(jobs) == {"measure"}  # no estimate; no figure reads a measure yet
     assert sorted(jobs["measure"]) == sorted(
         f"results/quick/measures/{e}/{m}.nc" for e in SPEC.experiments for m in SPEC.measures)

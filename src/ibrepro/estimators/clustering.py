@@ -100,7 +100,7 @@ def distance_histograms(acts: torch.Tensor, labels: torch.Tensor, *, bins: int, 
     # key of (group, pair, bin): one bincount for all groups
     offset = (torch.arange(groups, device=x.device, dtype=torch.int32) * 2 * bins)[:, None, None]
     counts = torch.zeros(groups * 2 * bins, dtype=torch.int64, device=x.device)
-    class_end = torch.unique_consecutive(labels[order.cpu()], return_counts=True)[1].cumsum(0)
+    class_end = torch.unique_consecutive(labels.cpu()[order.cpu()], return_counts=True)[1].cumsum(0)
     start = 0
     for end in class_end.tolist():
         for low in range(start, end, rows):
