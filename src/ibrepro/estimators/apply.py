@@ -18,7 +18,7 @@ import xarray as xr
 
 from ibrepro.atomic import write_netcdf
 from ibrepro.estimators.baseline import permuted_labels, split_shuffle
-from ibrepro.estimators.registry import get, validate_params
+from ibrepro.estimators.registry import Estimator, get, validate_params
 from ibrepro.provenance import provenance_attrs
 from ibrepro.train.loop import resolve_device
 
@@ -46,6 +46,17 @@ def observed_range(values: xr.DataArray, unit_layer: np.ndarray, layers: np.ndar
     return ranges
 
 
+def layer_params(estimator: Estimator, params: dict, values: xr.DataArray,
+                 unit_layer: np.ndarray, layers: np.ndarray, step: int) -> list[dict]:
+    """Each layer's parameters for one repetition's ``values(epoch, sample, unit)``: ``params``,
+    plus the observed ``low`` and ``high`` of a first pass if the estimator declares one."""
+    scope = estimator.observed_range(params) if estimator.observed_range else None
+    if scope is None:
+        return [params] * len(layers)
+    return [{**params, "low": float(low), "high": float(high)}
+            for low, high in observed_range(values, unit_layer, layers, step, scope)]
+
+
 def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path, *,
                   device: str = "auto") -> None:
     """Estimate I(X;T) and I(T;Y) for every layer, repetition and epoch of one run.
@@ -57,7 +68,6 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
     """
     estimator = get(spec["method"])
     params, shuffle_seed = split_shuffle(validate_params(spec["method"], spec["params"]))
-    scope = estimator.observed_range(params) if estimator.observed_range else None
     variable = "codes" if "codes" in estimator.needs else "activation"
     torch_device = resolve_device(device)
     with xr.open_dataset(activations_path, mask_and_scale=False) as acts:
@@ -75,14 +85,13 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         per_epoch = acts.sizes["sample"] * acts.sizes["unit"] * 4
         step = max(1, BLOCK_BYTES // per_epoch)
         for rep in range(acts.sizes["rep"]):
-            layer_params = [params] * len(layers) if scope is None else [
-                {**params, "low": float(low), "high": float(high)} for low, high in
-                observed_range(acts[variable][rep], unit_layer, layers, step, scope)]
+            per_layer = layer_params(estimator, params, acts[variable][rep], unit_layer, layers,
+                                     step)
             for start in range(0, acts.sizes["epoch"], step):
                 block = acts[variable][rep, start:start + step].values  # (epoch, sample, unit)
                 block = torch.as_tensor(block, device=torch_device)
                 for k, layer in enumerate(layers):
-                    mi = estimator.fn(block[..., unit_layer == layer], labels, **layer_params[k])
+                    mi = estimator.fn(block[..., unit_layer == layer], labels, **per_layer[k])
                     i_xt[rep, start:start + step, k] = mi.I_XT.cpu().numpy()
                     i_ty[rep, start:start + step, k] = mi.I_TY.cpu().numpy()
                     for name, values in outputs.items():
