@@ -24,7 +24,6 @@ from ibrepro.figures.compression import THRESHOLD, compression, verdict
 from ibrepro.figures.plane import (
     Plane,
     epoch_cmap,
-    epoch_shade,
     information_plane,
     mean_plane,
     plane_summary,
@@ -264,19 +263,23 @@ def fig5(inputs: ItemInputs):
     parts = []
     for col, (experiment, title) in enumerate(CURVES):
         occ = run_occupancy(inputs, experiment)
-        shade = epoch_shade(np.asarray(occ.epochs))
+        colours = [epoch_cmap(c) for c in np.linspace(0.2, 0.95, len(occ.epochs))]
         for row, name in enumerate(occ.layer_names):
             ax = axes[row, col]
             for j, epoch in enumerate(occ.epochs):
-                ax.stairs(occ.counts[row, j], occ.edges, color=epoch_cmap(shade[j]), lw=0.9,
+                ax.stairs(occ.counts[row, j], occ.edges, color=colours[j], lw=0.9,
                           label=f"epoch {epoch}")
+            filled = np.flatnonzero(occ.counts[row].sum(axis=0))
+            ax.set_xlim(occ.edges[filled[0]] - HISTOGRAM_SIZE,
+                        occ.edges[filled[-1] + 1] + HISTOGRAM_SIZE)
             ax.set_yscale("log")
             ax.set_title(f"{title}: {name}")
             ax.set_xlabel("activation (bins of 0.07)")
             ax.set_ylabel("values per bin")
         parts.append(f"{title} ({experiment}, {occ.repetitions} repetitions) occupied bins "
                      f"{_occupied(occ)}")
-    axes[0, 0].legend(loc="upper center")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center",
+               ncols=len(occ.epochs))
     caption = (
         f"rip Fig. 5: bin-occupancy histograms of layer 4, layer 5 and the output layer of the "
         f"SZT tanh (left) and relu (right) nets, bins of size 0.07 as the bin-size-0.07 "
