@@ -106,10 +106,11 @@ def test_agreement_groups_layers():
 
 def test_histogram_epochs_scale_rip_epochs_to_the_run():
     """Paper scale: rip's 1, 4000, 8000 (nearest recorded; the earlier one on a tie);
-    300 epochs: 1, 150, 300 as fractions (at least epoch 1), nearest snapshot."""
+    300 epochs: 1, 150, 300 as fractions (at least epoch 1), nearest snapshot; each once."""
     assert histogram_epochs(np.array([0, 1, 2, 3990, 4010, 8000])) == [1, 3990, 8000]
     assert histogram_epochs(np.array([0, 1, 2, 140, 155, 300])) == [1, 155, 300]
     assert histogram_epochs(np.array([0, 3, 300])) == [0, 3, 300]
+    assert histogram_epochs(np.array([0, 1])) == [1]
 
 
 def test_bin_occupancy_against_numpy_histogram(tmp_path):

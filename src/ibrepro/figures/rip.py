@@ -149,12 +149,13 @@ def histogram_epochs(snapshots: np.ndarray) -> list[int]:
 
     snapshots: the run's recorded epochs, the last one its final epoch E; rip's epoch e of
     8000 becomes e / 8000 * E, at least 1 (after one epoch of training), and then the nearest
-    snapshot (the earlier one on a tie). At paper scale these are rip's epochs where recorded.
+    snapshot (the earlier one on a tie), each once. At paper scale these are rip's epochs
+    where recorded.
     """
     snapshots = np.asarray(snapshots)
     total = snapshots.max()
     targets = [max(1.0, e / HISTOGRAM_EPOCHS[-1] * total) for e in HISTOGRAM_EPOCHS]
-    return [int(snapshots[np.abs(snapshots - t).argmin()]) for t in targets]
+    return list(dict.fromkeys(int(snapshots[np.abs(snapshots - t).argmin()]) for t in targets))
 
 
 class Occupancy(NamedTuple):
@@ -235,7 +236,7 @@ def fig4(inputs: ItemInputs):
         index = [int(np.flatnonzero(plane.epochs == e)[0]) for e in occ.epochs]
         marks = [ax.scatter(plane.i_xt[i], plane.i_ty[i], s=36, marker=m, facecolors="none",
                             edgecolors="black", linewidths=0.6, zorder=3)
-                 for i, m in zip(index, HISTOGRAM_MARKERS, strict=True)]
+                 for i, m in zip(index, HISTOGRAM_MARKERS, strict=False)]
         ax.add_artist(ax.legend(marks, [f"epoch {e}" for e in occ.epochs], loc="lower right"))
         ax.set_title(f"{title} (score: {mean:.4f})")
         ax.label_outer()
