@@ -47,8 +47,8 @@ def estimators(inputs: ItemInputs):
         reps = compressing_reps(mi["I_XT"].transpose("rep", "epoch", "layer").values)
         information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
                           units=plane.units, legend=i == 0)
-        marks = "".join("C" if c else "·" for c in result.compresses)
-        ax.set_title(f"{estimator}  [{marks}]")
+        layers = ", ".join(str(k + 1) for k in np.flatnonzero(result.compresses)) or "none"
+        ax.set_title(f"{estimator} (compressing layers: {layers})")
         verdicts.append(result.compresses)
         parts.append(f"{estimator} ({plane.units}): {verdict(result, plane.layer_names)}; "
                      f"repetitions compressing per layer {', '.join(map(str, reps))} of "
@@ -58,8 +58,8 @@ def estimators(inputs: ItemInputs):
         f"estimator, one panel each. {plane_summary(plane)} Compression measure: the drop of a "
         f"layer's I(X;T) from its maximum over epochs (the end of the fitting phase) to the "
         f"last epoch, relative to that maximum; a layer compresses when the drop is at least "
-        f"{100 * THRESHOLD:.0f}% (verdict on the repetition mean; titles mark compressing "
-        f"layers C, others ·, first layer left). {'; '.join(parts)}. Agreement: "
+        f"{100 * THRESHOLD:.0f}% (verdict on the repetition mean; titles list the compressing "
+        f"layers, 1 = first). {'; '.join(parts)}. Agreement: "
         f"{agreement(np.array(verdicts), plane.layer_names)}."
     )
     return fig, caption
