@@ -218,7 +218,9 @@ def test_lorenzen_bin_growth_and_dpi():
     assert grows_with_bins(planes, "i_ty") == 1.0
     planes[2] = planes[2]._replace(i_xt=np.array([[3.0, 1.0], [3.0, 3.0]]))
     assert grows_with_bins(planes, "i_xt") == 0.75
-    assert dpi_violations(np.array([[1.0, 0.5], [0.4, 0.6], [0.5, 0.5]])) == 1
+    assert dpi_violations(np.array([[1.0, 0.5], [0.4, 0.6], [0.5, 0.5 + 1e-12]])) == 1
+    planes[1] = planes[1]._replace(i_ty=planes[0].i_ty - 1e-12)  # rounding, not a decrease
+    assert grows_with_bins(planes, "i_ty") == 1.0
 
 
 @pytest.mark.parametrize("item_id", ["lorenzen/figA5", "lorenzen/figA6"])
