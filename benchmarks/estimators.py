@@ -22,20 +22,29 @@ import time
 
 import numpy as np
 import torch
+import xarray as xr
 
-from ibrepro.estimators import get
+from ibrepro.estimators import get, validate_params
+from ibrepro.estimators.apply import layer_params
 from ibrepro.train.loop import resolve_device
 
-# method -> parameters as an experiment would use them (Saxe's SZT noise, rip's 0.07, 30 bins)
+DIMS = ("epoch", "sample", "unit")  # of one repetition's block, as apply.py reads it
+
+# case -> (method, parameters as an experiment would use them: Saxe's SZT noise, rip's 0.07,
+# 30 bins, Lorenzen's 256 bins over the global range)
 CASES = {
-    "bin-size": {"size": 0.07},
-    "bin-count": {"bins": 30},
-    "adaptive-bins": {"bins": 30},
-    "exact-discrete": {},
-    "kde-upper": {"noise_variance": 1e-3},
-    "kde-lower": {"noise_variance": 1e-3},
-    "adaptive-kde-upper": {"noise_fraction": 0.05},
-    "adaptive-kde-lower": {"noise_fraction": 0.05},
+    "bin-size": ("bin-size", {"size": 0.07}),
+    "bin-count": ("bin-count", {"bins": 30}),
+    "bin-count-layer-epoch": ("bin-count", {"bins": 30, "range": "layer-epoch"}),
+    "bin-count-layer": ("bin-count", {"bins": 30, "range": "layer"}),
+    "bin-count-global": ("bin-count", {"bins": 30, "range": "global"}),
+    "bin-count-256-global": ("bin-count", {"bins": 256, "range": "global"}),
+    "adaptive-bins": ("adaptive-bins", {"bins": 30}),
+    "exact-discrete": ("exact-discrete", {}),
+    "kde-upper": ("kde-upper", {"noise_variance": 1e-3}),
+    "kde-lower": ("kde-lower", {"noise_variance": 1e-3}),
+    "adaptive-kde-upper": ("adaptive-kde-upper", {"noise_fraction": 0.05}),
+    "adaptive-kde-lower": ("adaptive-kde-lower", {"noise_fraction": 0.05}),
 }
 
 
@@ -46,18 +55,22 @@ def _sync(device: torch.device) -> None:
 
 def time_method(method: str, params: dict, blocks: list[np.ndarray], labels: np.ndarray,
                 widths: list[int], device: torch.device) -> float:
-    """Seconds to estimate every layer of every block (one block = one repetition)."""
-    fn = get(method).fn
+    """Seconds to estimate every layer of every block (one block = one repetition), a first
+    pass over the block included where the estimator needs one (``apply.layer_params``)."""
+    estimator, params = get(method), validate_params(method, params)
     bounds = np.cumsum([0, *widths])
+    unit_layer = np.repeat(np.arange(1, len(widths) + 1), widths)
     labels_device = torch.as_tensor(labels, device=device)
     _sync(device)
     start = time.perf_counter()
     for block in blocks:
+        per_layer = layer_params(estimator, params, xr.DataArray(block, dims=DIMS), unit_layer,
+                                 np.unique(unit_layer), len(block))
         acts = torch.as_tensor(block, device=device)
-        if "codes" in get(method).needs:
+        if "codes" in estimator.needs:
             acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
-            mi = fn(acts[..., lo:hi], labels_device, **params)
+        for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            mi = estimator.fn(acts[..., lo:hi], labels_device, **per_layer[k])
             mi.I_XT.cpu(), mi.I_TY.cpu()
     _sync(device)
     return time.perf_counter() - start
@@ -76,7 +89,8 @@ def main() -> None:
                         help="epochs per timed repetition (default: all)")
     parser.add_argument("--kde-measure-epochs", type=int, default=None,
                         help="epochs per timed repetition for the KDE methods (default: as above)")
-    parser.add_argument("--methods", default=",".join(CASES), help="comma-separated methods")
+    parser.add_argument("--methods", default=",".join(CASES),
+                        help=f"comma-separated cases: {', '.join(CASES)}")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time each method this many times and keep the fastest "
                              "(for a machine shared with other jobs)")
@@ -90,19 +104,20 @@ def main() -> None:
     print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else ''}"
           f"{torch.get_num_threads()} CPU threads); target: {args.reps} reps x {args.epochs} "
           f"epochs x {len(widths)} layers {widths}, {args.samples} samples")
-    print(f"{'method':<20} {'measured':>26} {'seconds':>9}   {'one experiment':>16}")
-    for method in args.methods.split(","):
+    print(f"{'case':<22} {'measured':>26} {'seconds':>9}   {'one experiment':>16}")
+    for case in args.methods.split(","):
+        method, params = CASES[case]
         is_kde = "kde" in method
         epochs = (args.kde_measure_epochs if is_kde and args.kde_measure_epochs
                   else args.measure_epochs) or args.epochs
         blocks = [np.tanh(rng.standard_normal((epochs, args.samples, sum(widths)),
                                               dtype=np.float32)) for _ in range(measure_reps)]
-        time_method(method, CASES[method], [blocks[0][:2]], labels, widths, device)  # warm-up
-        seconds = min(time_method(method, CASES[method], blocks, labels, widths, device)
+        time_method(method, params, [blocks[0][:2]], labels, widths, device)  # warm-up
+        seconds = min(time_method(method, params, blocks, labels, widths, device)
                       for _ in range(args.repeat))
         factor = (args.reps / measure_reps) * (args.epochs / epochs)
         label = "measured" if factor == 1 else f"extrapolated x{factor:g}"
-        print(f"{method:<20} {f'{measure_reps} reps x {epochs} epochs':>26} {seconds:9.2f}   "
+        print(f"{case:<22} {f'{measure_reps} reps x {epochs} epochs':>26} {seconds:9.2f}   "
               f"{seconds * factor:12.1f} s ({label})", flush=True)
 
 

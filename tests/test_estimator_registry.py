@@ -52,7 +52,7 @@ def test_every_method_runs_and_is_sane(method):
         acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
     labels = torch.randint(0, 2, (n_samples,), generator=generator)
     mi = estimator.fn(acts, labels, **validate_params(method, EXAMPLE_PARAMS[method]))
-    assert isinstance(mi, MI)
+    assert isinstance(mi, MI) or mi._fields == (*MI._fields, *estimator.outputs)
     to_bits = 1.0 if estimator.units == "bits" else 1 / math.log(2)
     for value in mi:
         assert value.shape == (2, 3)
@@ -100,7 +100,25 @@ def test_units_must_be_bits_or_nats():
 
 def test_validate_fills_defaults_and_ignores_method_key():
     resolved = validate_params("bin-count", {"method": "bin-count", "bins": 30, "high": 2.0})
-    assert resolved == {"bins": 30, "low": -1.0, "high": 2.0}
+    assert resolved == {"bins": 30, "low": -1.0, "high": 2.0, "range": "fixed"}
+
+
+def test_a_parameter_with_choices_names_the_allowed_values():
+    message = (r"bin-count: parameter 'range' must be one of 'fixed', 'layer-epoch', 'layer', "
+               r"'global'; got 'neuron'")
+    with pytest.raises(ValueError, match=message):
+        validate_params("bin-count", {"bins": 30, "range": "neuron"})
+    assert validate_params("bin-count", {"bins": 30, "range": "global"})["range"] == "global"
+
+
+@pytest.mark.parametrize(("choices", "message"), [
+    ({"colour": ("red",)}, "choices for unknown parameters"),
+    ({"mode": ("a", "b")}, "default of 'mode' is not one of"),
+])
+def test_choices_must_fit_the_parameters(choices, message):
+    with pytest.raises(ValueError, match=message):
+        Estimator(method="x", fn=len, params={}, defaults={"mode": "c"}, choices=choices,
+                  units="bits", reference="", description="")
 
 
 def test_validate_accepts_int_for_float():

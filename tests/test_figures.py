@@ -14,6 +14,7 @@ from ibrepro.figures import ITEMS, ItemInputs, get, input_paths, output_paths, r
 from ibrepro.figures.plane import information_plane
 from ibrepro.figures.rip import input_information
 from ibrepro.figures.save import new_figure
+from ibrepro.train.writer import ActivationWriter
 
 REPS, EPOCHS, MI_EPOCHS = 3, 10, [0, 1, 2, 5, 10]
 LAYER_NAMES = ["tanh 1", "tanh 2", "tanh 3", "tanh 4", "tanh 5", "softmax"]
@@ -41,6 +42,17 @@ def _metrics(experiment: str, rng) -> xr.Dataset:
     )
 
 
+def _activations(path, rng):
+    """A tiny activations file of the SZT net's layer widths at the MI epochs (real writer)."""
+    widths, samples = [10, 7, 5, 4, 3, 2], 32
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with ActivationWriter.create(path, repetitions=REPS, epochs=MI_EPOCHS, layer_widths=widths,
+                                 layer_names=LAYER_NAMES, labels=rng.integers(0, 2, samples),
+                                 split=np.array(["train"] * samples), attrs={}) as writer:
+        for epoch in MI_EPOCHS:
+            writer.write(epoch, rng.uniform(-1, 1, (REPS, samples, sum(widths))).astype("f4"))
+
+
 def _write(ds: xr.Dataset, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.to_netcdf(path, engine="netcdf4")
@@ -62,6 +74,8 @@ def results(tmp_path_factory, dataset_spec):
         paths = input_paths(item.id, root)
         for experiment, estimator in item.mi:
             _write(_mi(experiment, estimator, rng), paths[f"mi/{experiment}/{estimator}"])
+        for experiment in item.activations:
+            _activations(paths[f"activations/{experiment}"], rng)
         for experiment in item.metrics:
             _write(_metrics(experiment, rng), paths[f"metrics/{experiment}"])
         for name in item.datasets:

@@ -140,7 +140,7 @@ def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
     except (KeyError, ValueError) as error:
         return [f"config.figures: {error.args[0]}"]
     where = f"config.figures: {item_id} reads"
-    needed_experiments = {e for e, _ in item.mi} | set(item.metrics)
+    needed_experiments = {e for e, _ in item.mi} | set(item.activations) | set(item.metrics)
     return (
         [f"{where} experiment {e!r}, which config.experiments does not define"
          for e in sorted(needed_experiments - set(experiments))]

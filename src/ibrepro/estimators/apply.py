@@ -2,8 +2,10 @@
 
 Streams the activations one repetition and a block of epochs at a time (never the whole file,
 :func:`blocks`). An estimator runs on each layer's units on the chosen device and gives
-``mi/<exp>/<name>.nc``: ``I_XT(rep, epoch, layer)`` and ``I_TY(rep, epoch, layer)`` with units,
-parameters and provenance. A measure (``estimators.measures``) gives its own variables in
+``mi/<exp>/<name>.nc``: ``I_XT(rep, epoch, layer)`` and ``I_TY(rep, epoch, layer)`` (plus the
+estimator's declared ``outputs``) with units, parameters and provenance. An estimator that needs
+an observed range spanning epochs (``Estimator.observed_range``) gets it from a first streaming
+pass over each repetition. A measure (``estimators.measures``) gives its own variables in
 ``measures/<exp>/<name>.nc``, with the same provenance.
 """
 
@@ -20,11 +22,48 @@ import xarray as xr
 from ibrepro.atomic import write_netcdf
 from ibrepro.estimators import measures
 from ibrepro.estimators.baseline import permuted_labels, split_shuffle
-from ibrepro.estimators.registry import get
+from ibrepro.estimators.registry import Estimator, get, validate_params
 from ibrepro.provenance import provenance_attrs
 from ibrepro.train.loop import resolve_device
 
 BLOCK_BYTES = 256 << 20  # activations loaded per block
+SCOPES = ("layer", "global")  # the observed ranges a first pass supplies
+
+
+def observed_range(values: xr.DataArray, unit_layer: np.ndarray, layers: np.ndarray, step: int,
+                   scope: str) -> np.ndarray:
+    """``(layer, 2)``: the min and max of each layer's units over all epochs of one repetition's
+    ``values(epoch, sample, unit)``, read ``step`` epochs at a time; for scope ``global`` the min
+    and max over all layers as well, repeated for each layer."""
+    if scope not in SCOPES:
+        raise ValueError(f"observed range scope must be one of {SCOPES}, got {scope!r}")
+    unit_low = np.full(values.sizes["unit"], np.inf)
+    unit_high = -unit_low
+    for start in range(0, values.sizes["epoch"], step):
+        block = values[start:start + step].values  # (epoch, sample, unit)
+        unit_low = np.minimum(unit_low, block.min(axis=(0, 1)))
+        unit_high = np.maximum(unit_high, block.max(axis=(0, 1)))
+    ranges = np.array([(unit_low[unit_layer == layer].min(), unit_high[unit_layer == layer].max())
+                       for layer in layers])
+    if scope == "global":
+        ranges[:] = ranges[:, 0].min(), ranges[:, 1].max()
+    return ranges
+
+
+def layer_params(estimator: Estimator, params: dict, values: xr.DataArray,
+                 unit_layer: np.ndarray, layers: np.ndarray, step: int) -> list[dict]:
+    """Each layer's parameters for one repetition's ``values(epoch, sample, unit)``: ``params``,
+    plus the observed ``low`` and ``high`` of a first pass if the estimator declares one."""
+    scope = estimator.observed_range(params) if estimator.observed_range else None
+    if scope is None:
+        return [params] * len(layers)
+    return [{**params, "low": float(low), "high": float(high)}
+            for low, high in observed_range(values, unit_layer, layers, step, scope)]
+
+
+def epoch_step(acts: xr.Dataset) -> int:
+    """Epochs per block: ``BLOCK_BYTES`` of one repetition's activations (float32)."""
+    return max(1, BLOCK_BYTES // (acts.sizes["sample"] * acts.sizes["unit"] * 4))
 
 
 def blocks(acts: xr.Dataset, variable: str, device: torch.device,
@@ -35,7 +74,7 @@ def blocks(acts: xr.Dataset, variable: str, device: torch.device,
     the epochs ``where`` (a slice of ``epochs``, the epoch positions to read; default all).
     """
     positions = np.arange(acts.sizes["epoch"]) if epochs is None else np.asarray(epochs)
-    step = max(1, BLOCK_BYTES // (acts.sizes["sample"] * acts.sizes["unit"] * 4))
+    step = epoch_step(acts)
     for rep in range(acts.sizes["rep"]):
         for start in range(0, len(positions), step):
             where = slice(start, start + step)
@@ -62,7 +101,7 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
     ``activation``.
     """
     estimator = get(spec["method"])
-    params, shuffle_seed = split_shuffle(spec["params"])
+    params, shuffle_seed = split_shuffle(validate_params(spec["method"], spec["params"]))
     variable = "codes" if "codes" in estimator.needs else "activation"
     torch_device = resolve_device(device)
     with xr.open_dataset(activations_path, mask_and_scale=False) as acts:
@@ -76,11 +115,16 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         layers = coords["layer"]
         shape = (acts.sizes["rep"], acts.sizes["epoch"], len(layers))
         i_xt, i_ty = np.empty(shape), np.empty(shape)
+        outputs = {name: np.empty(shape) for name in estimator.outputs}
+        per_rep = [layer_params(estimator, params, acts[variable][rep], unit_layer, layers,
+                                epoch_step(acts)) for rep in range(acts.sizes["rep"])]
         for rep, where, block in blocks(acts, variable, torch_device):
             for k, layer in enumerate(layers):
-                mi = estimator.fn(block[..., unit_layer == layer], labels, **params)
+                mi = estimator.fn(block[..., unit_layer == layer], labels, **per_rep[rep][k])
                 i_xt[rep, where, k] = mi.I_XT.cpu().numpy()
                 i_ty[rep, where, k] = mi.I_TY.cpu().numpy()
+                for name, values in outputs.items():
+                    values[rep, where, k] = getattr(mi, name).cpu().numpy()
         coords = {"rep": acts["rep"].values, "epoch": acts["epoch"].values, **coords}
         experiment = acts.attrs.get("experiment", "")
     dims = ("rep", "epoch", "layer")
@@ -89,6 +133,8 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         {
             "I_XT": (dims, i_xt, {"long_name": "I(X;T)", "units": units}),
             "I_TY": (dims, i_ty, {"long_name": "I(T;Y)", "units": units}),
+            **{name: (dims, values, dict(estimator.outputs[name]))
+               for name, values in outputs.items()},
         },
         coords=coords,
         attrs=provenance_attrs(

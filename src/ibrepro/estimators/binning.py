@@ -7,6 +7,8 @@ Saxe et al. 2018). All in bits, batched over leading axes, on whatever device ``
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from .entropy import MI, mutual_information
@@ -28,25 +30,74 @@ def bin_size(acts: torch.Tensor, labels: torch.Tensor, *, size: float) -> MI:
     return mutual_information(symbols, labels)
 
 
+RANGES = ("fixed", "layer-epoch", "layer", "global")  # bin_count's ``range`` values
+_SPANNING = ("layer", "global")  # ranges over all epochs: apply.py's first pass supplies them
+
+
+class BinnedMI(NamedTuple):
+    """:class:`MI` plus the range ``[bin_low, bin_high]`` the bins spanned, activation units."""
+
+    I_XT: torch.Tensor
+    I_TY: torch.Tensor
+    bin_low: torch.Tensor
+    bin_high: torch.Tensor
+
+
 def bin_count(
-    acts: torch.Tensor, labels: torch.Tensor, *, bins: int, low: float = -1.0, high: float = 1.0
-) -> MI:
-    """I(X;T), I(T;Y) in bits with ``bins`` equal-width bins over ``[low, high]``.
+    acts: torch.Tensor, labels: torch.Tensor, *, bins: int, low: float = -1.0, high: float = 1.0,
+    range: str = "fixed",
+) -> BinnedMI:
+    """I(X;T), I(T;Y) in bits with ``bins`` equal-width bins over ``[low, high]``, and that range.
 
     symbol = clamp(floor((t - low) / (high - low) * bins), 0, bins - 1): exactly ``bins`` bins,
     the last one closed at ``high``, values outside the range clipped into the end bins.
     The IDNNs code (Shwartz-Ziv & Tishby 2017) uses ``np.digitize(t, np.linspace(-1, 1, 30))``,
     which is 29 intervals plus one bin for t >= 1.0 (and one for t < -1); we use exactly
-    ``bins`` bins instead. Shapes and units as :func:`bin_size`.
+    ``bins`` bins instead.
+
+    ``range`` says where ``[low, high]`` comes from (Saxe et al. 2018 bin ReLU layers up to the
+    largest activation seen over all epochs; Lorenzen et al. 2022, App. A, use the global range):
+
+    - ``fixed``: the given ``low`` and ``high`` (IDNNs: [-1, 1] for tanh).
+    - ``layer-epoch``: each group's own min and max (one layer at one rep and epoch, over its
+      samples and units); ``low`` and ``high`` are ignored.
+    - ``layer``: the layer's min and max over all epochs of the repetition; ``global``: the min
+      and max over all layers, the output (softmax) layer included, and all epochs of the
+      repetition, as Lorenzen et al.'s code, which pools every recorded layer (for tanh nets
+      the softmax's [0, 1] lies inside the hidden layers' range anyway). One block of epochs
+      cannot see these, so ``low`` and ``high`` must be them: ``apply.py`` finds them in a
+      first pass over the file (``Estimator.observed_range``). Values outside are an error.
+
+    An observed range of zero width (a constant layer) puts every value in bin 0.
+    acts: float ``(..., sample, unit)``, one layer's units; labels: int ``(sample,)``. Returns
+    float64 ``(...)`` tensors: I_XT, I_TY in bits and ``bin_low``, ``bin_high``.
     """
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins!r}")
-    if not low < high:
+    if range not in RANGES:
+        raise ValueError(f"range must be one of {', '.join(map(repr, RANGES))}; got {range!r}")
+    if not (low < high if range == "fixed" else low <= high):
         raise ValueError(f"low must be < high, got low={low!r}, high={high!r}")
     check_layer(acts, labels)
-    scaled = torch.floor((acts.double() - low) / (high - low) * bins)
+    values = acts.double()
+    if range == "layer-epoch":
+        bin_low, bin_high = values.amin(dim=(-2, -1)), values.amax(dim=(-2, -1))
+    else:
+        if range in _SPANNING and ((values < low).any() or (values > high).any()):
+            raise ValueError(f"range={range!r}: values outside low={low!r}, high={high!r}, "
+                             "which must be their observed range over all epochs")
+        bin_low = torch.full(values.shape[:-2], low, dtype=torch.float64, device=values.device)
+        bin_high = torch.full_like(bin_low, high)
+    width = bin_high - bin_low
+    width = torch.where(width > 0, width, 1.0)[..., None, None]  # zero width: all values at low
+    scaled = torch.floor((values - bin_low[..., None, None]) / width * bins)
     symbols = scaled.clamp(0, bins - 1).to(torch.int64)
-    return mutual_information(symbols, labels)
+    return BinnedMI(*mutual_information(symbols, labels), bin_low=bin_low, bin_high=bin_high)
+
+
+def _observed_range(params) -> str | None:
+    """The first pass ``apply.py`` must make for these ``bin-count`` parameters."""
+    return params["range"] if params["range"] in _SPANNING else None
 
 
 register(Estimator(
@@ -55,7 +106,15 @@ register(Estimator(
     description="Fixed-width bins of the given size, floor(t / size), plug-in entropies.",
 ))
 register(Estimator(
-    method="bin-count", fn=bin_count, params={"bins": int}, defaults={"low": -1.0, "high": 1.0},
-    units="bits", reference="Shwartz-Ziv & Tishby 2017 (IDNNs: 30 bins over [-1, 1])",
-    description="A fixed number of equal-width bins over [low, high], ends clipped, plug-in.",
+    method="bin-count", fn=bin_count, params={"bins": int},
+    defaults={"low": -1.0, "high": 1.0, "range": "fixed"}, choices={"range": RANGES},
+    units="bits", reference="Shwartz-Ziv & Tishby 2017 (IDNNs: 30 bins over [-1, 1]); "
+    "Saxe et al. 2018; Lorenzen et al. 2022, App. A (observed ranges)",
+    description="A fixed number of equal-width bins over [low, high] or an observed range "
+    "(range: fixed, layer-epoch, layer, global), ends clipped, plug-in.",
+    outputs={
+        "bin_low": {"long_name": "lower end of the bins' range", "units": "activation units"},
+        "bin_high": {"long_name": "upper end of the bins' range", "units": "activation units"},
+    },
+    observed_range=_observed_range,
 ))

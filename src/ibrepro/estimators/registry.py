@@ -21,7 +21,17 @@ _BASELINE_MODULE = "ibrepro.estimators.baseline"
 
 @dataclass(frozen=True)
 class Estimator:
-    """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``."""
+    """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``, or a NamedTuple
+    with the MI's fields first and then one field per name in ``outputs``.
+
+    choices: the allowed values of parameters that take one of a fixed set.
+    outputs: attrs (``long_name``, ``units``) of the result's fields beyond I_XT and I_TY, each
+    ``(...)`` per group; ``apply.py`` writes them as ``(rep, epoch, layer)`` variables.
+    observed_range: given the resolved parameters, None or the scope of the activations' observed
+    range (min, max) the method needs and cannot see in one block of epochs: ``"layer"`` (each
+    layer over all epochs of a repetition) or ``"global"`` (all layers and epochs of a
+    repetition). ``apply.py`` finds it in a first pass and passes it as ``low`` and ``high``.
+    """
 
     method: str
     fn: Callable
@@ -31,12 +41,20 @@ class Estimator:
     description: str
     needs: tuple[str, ...] = ("activations",)
     defaults: Mapping[str, object] = field(default_factory=dict)
+    choices: Mapping[str, tuple] = field(default_factory=dict)
+    outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    observed_range: Callable[[Mapping[str, object]], str | None] | None = None
 
     def __post_init__(self):
         if self.units not in ("bits", "nats"):
             raise ValueError(f"{self.method}: units must be 'bits' or 'nats', got {self.units!r}")
         if overlap := set(self.params) & set(self.defaults):
             raise ValueError(f"{self.method}: parameters both required and defaulted: {overlap}")
+        if unknown := set(self.choices) - set(self.params) - set(self.defaults):
+            raise ValueError(f"{self.method}: choices for unknown parameters: {unknown}")
+        for name, allowed in self.choices.items():
+            if name in self.defaults and self.defaults[name] not in allowed:
+                raise ValueError(f"{self.method}: default of {name!r} is not one of {allowed}")
 
     @property
     def module(self) -> str:
@@ -63,6 +81,10 @@ def validate_params(method: str, params: Mapping[str, object]) -> dict[str, obje
     given, shuffle_seed = split_shuffle(given)  # the baseline option every method accepts
     checked = check_params(method, estimator.params, estimator.defaults, given,
                            also_allowed=[SHUFFLE_PARAM])
+    for name, allowed in estimator.choices.items():
+        if checked[name] not in allowed:
+            raise ValueError(f"{method}: parameter {name!r} must be one of "
+                             f"{', '.join(map(repr, allowed))}; got {checked[name]!r}")
     return checked if shuffle_seed is None else {**checked, SHUFFLE_PARAM: shuffle_seed}
 
 

@@ -1,6 +1,12 @@
 """Figures and tables of the papers: the registry and one module per paper (importing registers)."""
 
-from ibrepro.figures import rip  # noqa: F401  (registers the rip items)
+from ibrepro.figures import (  # noqa: F401  (importing a paper module registers its items)
+    chelombiev,
+    compare,
+    goldfeld,
+    lorenzen,
+    rip,
+)
 from ibrepro.figures.registry import (
     ITEMS,
     Item,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import matplotlib
 import numpy as np
+import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
@@ -13,6 +15,7 @@ from matplotlib.lines import Line2D
 LAYER_CMAPS = ("Blues", "Oranges", "Greens", "Reds", "Purples", "Greys",
                "YlOrBr", "PuRd", "BuGn", "RdPu")
 SHADE_RANGE = (0.35, 1.0)  # colormap fraction used for the first and the last epoch
+EPOCH_CMAP = "viridis_r"  # where epochs (not layers) are the curves: later = darker
 
 
 def epoch_shade(epochs: np.ndarray) -> np.ndarray:
@@ -22,6 +25,11 @@ def epoch_shade(epochs: np.ndarray) -> np.ndarray:
     t = (t - t.min()) / span if span > 0 else np.ones_like(t)
     low, high = SHADE_RANGE
     return low + (high - low) * t
+
+
+def epoch_cmap(shade: float) -> tuple:
+    """The colour of an epoch shade (``epoch_shade``) when each epoch is its own curve."""
+    return matplotlib.colormaps[EPOCH_CMAP](shade)
 
 
 def information_plane(ax: Axes, i_xt: np.ndarray, i_ty: np.ndarray, epochs: Sequence[int],
@@ -54,3 +62,30 @@ def information_plane(ax: Axes, i_xt: np.ndarray, i_ty: np.ndarray, epochs: Sequ
         artists.append(ax.legend(handles, [str(n) for n in layer_names], loc="best",
                                  handletextpad=0.3, borderpad=0.3, labelspacing=0.25))
     return artists
+
+
+class Plane(NamedTuple):
+    """Repetition-mean IP of one MI file: i_xt, i_ty ``(epoch, layer)``."""
+
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+    epochs: np.ndarray
+    layer_names: list[str]
+    units: str
+    repetitions: int
+
+
+def mean_plane(mi: xr.Dataset) -> Plane:
+    """Average I_XT and I_TY of an MI file over ``rep``."""
+    def mean(name: str) -> np.ndarray:
+        return mi[name].mean("rep").transpose("epoch", "layer").values
+
+    return Plane(mean("I_XT"), mean("I_TY"), mi["epoch"].values,
+                 [str(n) for n in mi["layer_name"].values], mi.attrs["units"], mi.sizes["rep"])
+
+
+def plane_summary(plane: Plane) -> str:
+    """The caption sentence every IP figure shares: repetitions, epochs, colours, units."""
+    return (f"Mean over {plane.repetitions} repetitions at {len(plane.epochs)} snapshot epochs "
+            f"({plane.epochs[0]} to {plane.epochs[-1]}); one colour per layer, darker = later "
+            f"epoch; I(X;T) and I(T;Y) in {plane.units}.")

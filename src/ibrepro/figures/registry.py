@@ -26,10 +26,13 @@ OUTPUT_DIRS = {"figure": "figures", "table": "tables"}
 
 
 class ItemInputs:
-    """Lazy, declared-only access to an item's input files (each loaded once, into memory).
+    """Lazy, declared-only access to an item's input files (each opened once).
 
     paths: the name -> path mapping of ``input_paths``. Reading a file the item did not declare
     raises ``KeyError``; ``used`` records the names read, so tests can check the declaration.
+    MI, metrics and data files are loaded into memory; activation files are only opened (a
+    paper-scale one is gigabytes): select what you need, then read it. A context manager:
+    leaving it closes the opened files.
     """
 
     def __init__(self, item_id: str, paths: dict[str, Path]):
@@ -38,18 +41,31 @@ class ItemInputs:
         self.used: set[str] = set()
         self._cache: dict[str, xr.Dataset] = {}
 
-    def _load(self, name: str) -> xr.Dataset:
+    def __enter__(self) -> ItemInputs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for ds in self._cache.values():
+            ds.close()
+
+    def _load(self, name: str, *, lazy: bool = False) -> xr.Dataset:
         if name not in self.paths:
             raise KeyError(f"{self.item_id} reads {name!r} but does not declare it; "
                            f"declared: {sorted(self.paths)}")
         self.used.add(name)
         if name not in self._cache:
-            self._cache[name] = xr.load_dataset(self.paths[name], engine="netcdf4")
+            open_ = xr.open_dataset if lazy else xr.load_dataset
+            self._cache[name] = open_(self.paths[name], engine="netcdf4")
         return self._cache[name]
 
     def mi(self, experiment: str, estimator: str) -> xr.Dataset:
         """``mi/<experiment>/<estimator>.nc``: I_XT, I_TY ``(rep, epoch, layer)``."""
         return self._load(f"mi/{experiment}/{estimator}")
+
+    def activations(self, experiment: str) -> xr.Dataset:
+        """``runs/<experiment>/activations.nc``, opened lazily: ``activation(rep, epoch, sample,
+        unit)`` is read from disk only for what is selected (one chunk per rep and epoch)."""
+        return self._load(f"activations/{experiment}", lazy=True)
 
     def metrics(self, experiment: str) -> xr.Dataset:
         """``runs/<experiment>/metrics.nc``: loss, accuracy ``(rep, epoch, split)``."""
@@ -66,13 +82,15 @@ class Item:
 
     build: draws/computes from the loaded inputs; a figure returns ``(Figure, caption)``, a
     table ``(rows, caption)`` with rows a list of dicts (column name -> value).
-    mi, metrics, datasets: the (experiment, estimator) pairs, experiments and datasets read.
+    mi, activations, metrics, datasets: the (experiment, estimator) pairs, the experiments whose
+    activations or metrics are read, and the datasets read.
     """
 
     id: str
     kind: str
     build: Callable[[ItemInputs], tuple[Any, str]]
     mi: tuple[tuple[str, str], ...] = ()
+    activations: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     description: str = ""
@@ -101,6 +119,8 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
     """Name -> path of every file the item reads, e.g. ``{"mi/szt-tanh/bin-size-0.07": ...}``."""
     item = get(item_id)
     paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in item.mi}
+    paths |= {f"activations/{e}": run_file(results_root, e, "activations")
+              for e in item.activations}
     paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in item.metrics}
     paths |= {f"data/{d}": dataset_file(results_root, d) for d in item.datasets}
     return paths
@@ -109,7 +129,8 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
 def fingerprint(item_id: str) -> str:
     """Hash of the code that draws the item (its module and the shared drawing modules), for
     the render rules' params: editing ``rip.py`` reruns the rip items only."""
-    shared = ("ibrepro.figures.plane", "ibrepro.figures.save", "ibrepro.figures.registry")
+    shared = ("ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
+              "ibrepro.figures.registry")
     return source_fingerprint([get(item_id).build.__module__, *shared])
 
 
@@ -133,7 +154,8 @@ def render(item_id: str, results_root: str | Path) -> list[Path]:
     stem = output_paths(item_id, results_root)[0].with_suffix("")
     provenance = provenance_attrs(inputs=paths, item=item_id)
     with matplotlib.rc_context(STYLE):
-        result, caption = item.build(ItemInputs(item_id, paths))
+        with ItemInputs(item_id, paths) as inputs:
+            result, caption = item.build(inputs)
         if item.kind == "figure":
             return save_figure(result, stem, title=item_id, caption=caption,
                                provenance=provenance)

@@ -1,7 +1,14 @@
-"""Revisiting the Information Plane (ICLR 2020 submission): Fig. 1, 2, 17 and Table 1.
+"""Revisiting the Information Plane (ICLR 2020 submission): Fig. 1, 2, 4, 5, 17 and Table 1.
 
 Information planes are means over repetitions of the per-repetition MI estimates; the "score" in
 titles is, as in rip, the test accuracy at the last epoch (here mean ± std over repetitions).
+
+Figs. 4 and 5 belong together: rip's Fig. 4 shows the planes "where bins were tracked", i.e.
+the runs whose bin-occupancy histograms (Fig. 5: layer 4, layer 5 and the output at epochs 1,
+4000 and 8000) explain the planes (§2.3: layers whose values crowd into fewer bins lose
+I(X;T), ReLU layers leaving the 0 bin gain it). Here Fig. 4 is the bin-size-0.07 plane of the
+tanh and relu nets with the histogram epochs marked on every trajectory, its caption giving
+the number of occupied bins of the histogram layers there; Fig. 5 draws the histograms.
 """
 
 from __future__ import annotations
@@ -13,38 +20,28 @@ import torch
 import xarray as xr
 
 from ibrepro.estimators.entropy import entropy
-from ibrepro.figures.plane import information_plane
+from ibrepro.figures.compression import THRESHOLD, compression, verdict
+from ibrepro.figures.plane import (
+    Plane,
+    epoch_cmap,
+    information_plane,
+    mean_plane,
+    plane_summary,
+)
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
 
 BIN_SIZES = (0.01, 0.07, 0.15, 0.3)
 MIXED = (("szt-relu-tanh", "Leading ReLU"), ("szt-tanh-relu", "Leading TanH"))
 CURVES = (("szt-tanh", "TanH net"), ("szt-relu", "ReLU net"))
+HISTOGRAM_SIZE = 0.07  # rip Figs. 4 and 5: bin size 0.07, as the estimator's bins
+HISTOGRAM_EPOCHS = (1, 4000, 8000)  # of rip's 8000 epochs
+HISTOGRAM_MARKERS = ("o", "s", "^")
 
 
 def bin_size_estimator(size: float) -> str:
     """The configured estimator name of fixed-width binning with bin size ``size``."""
     return f"bin-size-{size}"
-
-
-class Plane(NamedTuple):
-    """Repetition-mean IP of one MI file: i_xt, i_ty ``(epoch, layer)``."""
-
-    i_xt: np.ndarray
-    i_ty: np.ndarray
-    epochs: np.ndarray
-    layer_names: list[str]
-    units: str
-    repetitions: int
-
-
-def mean_plane(mi: xr.Dataset) -> Plane:
-    """Average I_XT and I_TY of an MI file over ``rep``."""
-    def mean(name: str) -> np.ndarray:
-        return mi[name].mean("rep").transpose("epoch", "layer").values
-
-    return Plane(mean("I_XT"), mean("I_TY"), mi["epoch"].values,
-                 [str(n) for n in mi["layer_name"].values], mi.attrs["units"], mi.sizes["rep"])
 
 
 def final_test_accuracy(metrics: xr.Dataset) -> tuple[float, float, int]:
@@ -63,12 +60,6 @@ def _final_ixt(plane: Plane) -> str:
     return ", ".join(f"{v:.2f}" for v in plane.i_xt[-1])
 
 
-def _plane_caption_tail(plane: Plane) -> str:
-    return (f"Mean over {plane.repetitions} repetitions at {len(plane.epochs)} snapshot epochs "
-            f"({plane.epochs[0]} to {plane.epochs[-1]}); one colour per layer, darker = later "
-            f"epoch; I(X;T) and I(T;Y) in {plane.units}.")
-
-
 def fig1(inputs: ItemInputs):
     """IP of szt-tanh at the four bin sizes (2×2)."""
     mean, std, reps = final_test_accuracy(inputs.metrics("szt-tanh"))
@@ -85,7 +76,7 @@ def fig1(inputs: ItemInputs):
     caption = (
         f"Information plane of the SZT tanh net (szt-tanh) under fixed-width binning with bin "
         f"sizes {', '.join(map(str, BIN_SIZES))} (estimators "
-        f"{', '.join(bin_size_estimator(s) for s in BIN_SIZES)}). {_plane_caption_tail(plane)} "
+        f"{', '.join(bin_size_estimator(s) for s in BIN_SIZES)}). {plane_summary(plane)} "
         f"Score = final test accuracy {mean:.4f} ± {std:.4f} (mean ± std over {reps} "
         f"repetitions; rip: 0.9707, one net). Last-epoch I(X;T) per layer "
         f"({', '.join(plane.layer_names)}): {'; '.join(finals)}."
@@ -109,7 +100,7 @@ def fig2(inputs: ItemInputs):
                      f"accuracy {mean:.4f} ± {std:.4f} over {reps} repetitions, last-epoch "
                      f"I(X;T) per layer {_final_ixt(plane)}")
     caption = (f"Information planes of the mixed SZT nets, binning with bin size 0.07 "
-               f"({estimator}). {_plane_caption_tail(plane)} {'; '.join(parts)}.")
+               f"({estimator}). {plane_summary(plane)} {'; '.join(parts)}.")
     return fig, caption
 
 
@@ -149,6 +140,156 @@ def fig17(inputs: ItemInputs):
         "SZT tanh and relu nets; lines are means over repetitions, bands ± 1 std; the x axis is "
         f"epoch + 1 on a log scale (epoch 0 = initialisation). {'; '.join(parts)}. rip reports "
         "scores 0.946 (tanh) and 0.937 (relu), one net each."
+    )
+    return fig, caption
+
+
+def histogram_epochs(snapshots: np.ndarray) -> list[int]:
+    """The snapshot epochs nearest to rip's epochs 1, 4000, 8000 scaled to this run's length.
+
+    snapshots: the run's recorded epochs, the last one its final epoch E; rip's epoch e of
+    8000 becomes e / 8000 * E, at least 1 (after one epoch of training), and then the nearest
+    snapshot (the earlier one on a tie), each once. At paper scale these are rip's epochs
+    where recorded.
+    """
+    snapshots = np.asarray(snapshots)
+    total = snapshots.max()
+    targets = [max(1.0, e / HISTOGRAM_EPOCHS[-1] * total) for e in HISTOGRAM_EPOCHS]
+    return list(dict.fromkeys(int(snapshots[np.abs(snapshots - t).argmin()]) for t in targets))
+
+
+class Occupancy(NamedTuple):
+    """Bin-occupancy histograms of some layers at some epochs, bin size ``size``.
+
+    counts: ``(layer, epoch, bin)`` values per bin (all units of the layer pooled), mean over
+    repetitions, i.e. one net's count; edges: ``(bin + 1,)`` bin edges, k * size (bins of
+    floor(t / size) as the bin-size estimator); occupied: ``(layer, epoch)`` non-empty bins,
+    mean over repetitions.
+    """
+
+    counts: np.ndarray
+    edges: np.ndarray
+    occupied: np.ndarray
+    epochs: list[int]
+    layer_names: list[str]
+    repetitions: int
+
+
+def bin_occupancy(acts: xr.Dataset, epochs: list[int], layers: list[int], *,
+                  size: float = HISTOGRAM_SIZE) -> Occupancy:
+    """Histograms of ``layers`` (1-based) at ``epochs`` of a lazily opened activations file.
+
+    Reads only those epochs' chunks of ``activation(rep, epoch, sample, unit)`` (and only the
+    units of those layers).
+    """
+    unit_layer = acts["layer"].values
+    units = np.flatnonzero(np.isin(unit_layer, layers))
+    values = acts["activation"].sel(epoch=epochs).isel(unit=units).values  # rep, epoch, s, u
+    symbols = np.floor(values.astype(np.float64) / size).astype(np.int64)
+    low, high = symbols.min(), symbols.max()
+    reps, n_epochs = values.shape[:2]
+    n_bins = high - low + 1
+    counts = np.empty((len(layers), reps, n_epochs, n_bins))
+    for k, layer in enumerate(layers):
+        s = symbols[..., unit_layer[units] == layer].reshape(reps, n_epochs, -1) - low
+        group = np.arange(reps * n_epochs).reshape(reps, n_epochs, 1) * n_bins
+        counts[k] = np.bincount((s + group).ravel(), minlength=reps * n_epochs * n_bins
+                                ).reshape(reps, n_epochs, n_bins)
+    names = [str(acts["layer_name"].values[unit_layer == layer][0]) for layer in layers]
+    return Occupancy(counts.mean(axis=1), np.arange(low, high + 2) * size,
+                     (counts > 0).sum(axis=-1).mean(axis=1), list(epochs), names, reps)
+
+
+def histogram_layers(acts: xr.Dataset) -> list[int]:
+    """rip's histogram layers: layer 4, layer 5 and the output (the last layer)."""
+    return [4, 5, int(acts["layer"].values.max())]
+
+
+def run_occupancy(inputs: ItemInputs, experiment: str) -> Occupancy:
+    """:func:`bin_occupancy` of rip's histogram layers at rip's (scaled) histogram epochs."""
+    acts = inputs.activations(experiment)
+    return bin_occupancy(acts, histogram_epochs(acts["epoch"].values), histogram_layers(acts))
+
+
+def _occupied(occ: Occupancy) -> str:
+    """"layer: a → b → c" occupied bins at the histogram epochs, per layer."""
+    return "; ".join(f"{name} {' → '.join(f'{v:.1f}' for v in row)}"
+                     for name, row in zip(occ.layer_names, occ.occupied, strict=True))
+
+
+def _epoch_note(epochs: list[int], last: int) -> str:
+    return (f"rip's epochs 1, 4000, 8000 (of 8000) are taken at the same fractions of this run's "
+            f"{last} epochs, as the nearest snapshot epochs: {', '.join(map(str, epochs))}")
+
+
+def fig4(inputs: ItemInputs):
+    """IP of tanh and relu at bin size 0.07 (1×2), the histogram epochs of Fig. 5 marked."""
+    estimator = bin_size_estimator(HISTOGRAM_SIZE)
+    fig, axes = new_figure(1, 2, sharex=True, sharey=True)
+    parts = []
+    for ax, (experiment, title) in zip(axes.flat, CURVES, strict=True):
+        plane = mean_plane(inputs.mi(experiment, estimator))
+        occ = run_occupancy(inputs, experiment)
+        mean, std, reps = final_test_accuracy(inputs.metrics(experiment))
+        information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
+                          units=plane.units)
+        index = [int(np.flatnonzero(plane.epochs == e)[0]) for e in occ.epochs]
+        marks = [ax.scatter(plane.i_xt[i], plane.i_ty[i], s=36, marker=m, facecolors="none",
+                            edgecolors="black", linewidths=0.6, zorder=3)
+                 for i, m in zip(index, HISTOGRAM_MARKERS, strict=False)]
+        ax.add_artist(ax.legend(marks, [f"epoch {e}" for e in occ.epochs], loc="lower right"))
+        ax.set_title(f"{title} (score: {mean:.4f})")
+        ax.label_outer()
+        compression_verdict = verdict(compression(plane.i_xt), plane.layer_names)
+        parts.append(f"{title} ({experiment}; test accuracy {mean:.4f} ± {std:.4f}, {reps} "
+                     f"repetitions): occupied 0.07-bins at the marked epochs {_occupied(occ)}; "
+                     f"I(X;T) from its peak to the last epoch {compression_verdict}")
+    last = int(plane.epochs[-1])
+    caption = (
+        f"rip Fig. 4: information planes of the SZT tanh and relu nets, bin size 0.07 "
+        f"({estimator}), with the bins tracked: rings, squares and triangles mark the epochs "
+        f"whose bin-occupancy histograms rip Fig. 5 (ours: rip/fig5) shows. "
+        f"{plane_summary(plane)} {_epoch_note(occ.epochs, last)}. {'; '.join(parts)}. "
+        f"Occupied bins are the non-empty bins of floor(t / 0.07) over all units and samples of "
+        f"the layer, mean over repetitions; a layer compresses when its I(X;T) ends at least "
+        f"{100 * THRESHOLD:.0f}% below its peak. rip: the tanh layers whose values crowd into "
+        f"fewer (extreme) bins compress, the relu layers fill empty bins and do not."
+    )
+    return fig, caption
+
+
+def fig5(inputs: ItemInputs):
+    """Bin-occupancy histograms (3×2): rows layer 4, layer 5, output; columns tanh, relu."""
+    fig, axes = new_figure(3, 2, height=7.5)
+    parts = []
+    for col, (experiment, title) in enumerate(CURVES):
+        occ = run_occupancy(inputs, experiment)
+        colours = [epoch_cmap(c) for c in np.linspace(0.2, 0.95, len(occ.epochs))]
+        for row, name in enumerate(occ.layer_names):
+            ax = axes[row, col]
+            for j, epoch in enumerate(occ.epochs):
+                ax.stairs(occ.counts[row, j], occ.edges, color=colours[j], lw=0.9,
+                          label=f"epoch {epoch}")
+            filled = np.flatnonzero(occ.counts[row].sum(axis=0))
+            ax.set_xlim(occ.edges[filled[0]] - HISTOGRAM_SIZE,
+                        occ.edges[filled[-1] + 1] + HISTOGRAM_SIZE)
+            ax.set_yscale("log")
+            ax.set_title(f"{title}: {name}")
+            ax.set_xlabel("activation (bins of 0.07)")
+            ax.set_ylabel("values per bin")
+        parts.append(f"{title} ({experiment}, {occ.repetitions} repetitions) occupied bins "
+                     f"{_occupied(occ)}")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center",
+               ncols=len(occ.epochs))
+    caption = (
+        f"rip Fig. 5: bin-occupancy histograms of layer 4, layer 5 and the output layer of the "
+        f"SZT tanh (left) and relu (right) nets, bins of size 0.07 as the bin-size-0.07 "
+        f"estimator (floor(t / 0.07)), all units of the layer pooled, counts per net (mean over "
+        f"repetitions, log scale: a gap is an empty bin), darker = later epoch. "
+        f"{_epoch_note(occ.epochs, int(inputs.activations(experiment)['epoch'].max()))}. "
+        f"{'; '.join(parts)}. rip: with training the deeper tanh layers pile into the extreme "
+        f"bins and empty the others; the relu layers leave the 0 bin and fill empty bins; the "
+        f"output ends in the bins of 0 and 1."
     )
     return fig, caption
 
@@ -221,6 +362,12 @@ register(Item("rip/fig2", "figure", fig2,
               mi=tuple((e, bin_size_estimator(0.07)) for e, _ in MIXED),
               metrics=tuple(e for e, _ in MIXED),
               description="IP of the two mixed nets (leading ReLU, leading TanH), bin size 0.07"))
+register(Item("rip/fig4", "figure", fig4,
+              mi=tuple((e, bin_size_estimator(HISTOGRAM_SIZE)) for e, _ in CURVES),
+              activations=tuple(e for e, _ in CURVES), metrics=tuple(e for e, _ in CURVES),
+              description="IP of tanh and relu, bin size 0.07, histogram epochs (bins) tracked"))
+register(Item("rip/fig5", "figure", fig5, activations=tuple(e for e, _ in CURVES),
+              description="bin-occupancy histograms of layers 4, 5 and output at 3 epochs"))
 register(Item("rip/fig17", "figure", fig17, metrics=tuple(e for e, _ in CURVES),
               description="train/validation accuracy and cross-entropy loss, tanh and relu"))
 register(Item("rip/table1", "table", table1,
