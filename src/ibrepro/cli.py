@@ -1,8 +1,8 @@
 """``ibrepro``: the commands the workflow's rules call, one per stage.
 
     ibrepro data SPEC_JSON --out data/szt.nc
-    ibrepro train SPEC_JSON --dataset D --activations A --metrics M [--device auto]
-    ibrepro estimate SPEC_JSON --activations A --out MI [--device auto]
+    ibrepro train SPEC_JSON --dataset D --activations A --metrics M --weights W [--device auto]
+    ibrepro estimate SPEC_JSON --activations A [--weights W] --out MI [--device auto]
     ibrepro render ID --results results/quick
     ibrepro check [--config config.yaml] [key=value ...]
     ibrepro estimators | figures          (list what is registered)
@@ -44,14 +44,15 @@ def _train(args) -> None:
 
     _limit_threads(args.threads)
     run_experiment(json.loads(args.spec), args.dataset, args.activations, args.metrics,
-                   device=args.device, progress=not args.no_progress)
+                   args.weights, device=args.device, progress=not args.no_progress)
 
 
 def _estimate(args) -> None:
     from ibrepro.estimators.apply import estimate_file
 
     _limit_threads(args.threads)
-    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device)
+    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device,
+                  weights_path=args.weights)
 
 
 def _render(args) -> None:
@@ -99,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p = command("train", _train, "train one experiment (all repetitions batched)")
     p.add_argument("spec", help="resolved experiment spec (JSON)")
-    for name in ("--dataset", "--activations", "--metrics"):
+    for name in ("--dataset", "--activations", "--metrics", "--weights"):
         p.add_argument(name, required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
@@ -107,6 +108,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("estimate", _estimate, "apply one estimator to one run's activations")
     p.add_argument("spec", help="resolved estimator spec (JSON)")
     p.add_argument("--activations", required=True)
+    p.add_argument("--weights", help="weights.nc of the run (estimators that need weights)")
     p.add_argument("--out", required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")

@@ -15,13 +15,24 @@ from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.registry import Registry
 
+# what an estimator can need, and what provides it (``provides``)
+NEEDS = {
+    "activations": "every run",
+    "weights": "every run (weights.nc)",
+    "noise": "a noisy network (noise_std > 0)",
+    "codes": "a quantized network",
+}
 _ENTROPY_MODULE = "ibrepro.estimators.entropy"
 _BASELINE_MODULE = "ibrepro.estimators.baseline"
 
 
 @dataclass(frozen=True)
 class Estimator:
-    """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``."""
+    """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``.
+
+    needs: what it reads (keys of :data:`NEEDS`); an estimator applies to an experiment only
+    if the experiment provides all of it (:func:`skip_reason`).
+    """
 
     method: str
     fn: Callable
@@ -35,6 +46,8 @@ class Estimator:
     def __post_init__(self):
         if self.units not in ("bits", "nats"):
             raise ValueError(f"{self.method}: units must be 'bits' or 'nats', got {self.units!r}")
+        if unknown := sorted(set(self.needs) - set(NEEDS)):
+            raise ValueError(f"{self.method}: unknown needs {unknown}; allowed: {sorted(NEEDS)}")
         if overlap := set(self.params) & set(self.defaults):
             raise ValueError(f"{self.method}: parameters both required and defaulted: {overlap}")
 
@@ -59,6 +72,25 @@ def register(estimator: Estimator) -> Estimator:
 def get(method: str) -> Estimator:
     """The registered estimator called ``method``."""
     return METHODS.lookup(method)
+
+
+def provides(experiment: Mapping[str, object]) -> set[str]:
+    """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
+    activations and weights always, noise when ``noise_std`` > 0; codes never yet (quantized
+    networks come later)."""
+    offered = {"activations", "weights"}
+    if experiment.get("noise_std", 0.0) > 0:
+        offered.add("noise")
+    return offered
+
+
+def skip_reason(experiment: Mapping[str, object], method: str) -> str | None:
+    """None if estimator ``method`` applies to ``experiment`` (a resolved spec), else why not."""
+    missing = [need for need in get(method).needs if need not in provides(experiment)]
+    if not missing:
+        return None
+    return (f"estimator method {method!r} needs " + ", ".join(f"{need} ({NEEDS[need]})"
+            for need in missing) + f", which experiment {experiment.get('name')!r} lacks")
 
 
 def _check_type(method: str, name: str, value: object, expected: type) -> object:
