@@ -53,7 +53,8 @@ def _log_kernel_means(points: torch.Tensor, own: torch.Tensor, centres: torch.Te
                       noise_std: float, point_class: torch.Tensor | None = None,
                       centre_class: torch.Tensor | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """ln((1/n) sum_j exp(-|g_i - s_j|^2 / (2 beta^2))) for every point g_i, float64 ``(B, m)``.
+    """ln((1/n) sum_j exp(-|g_i - s_j|^2 / (2 beta^2))) - own_i for every point g_i, float64
+    ``(B, m)``.
 
     points ``(B, m, d)``; own ``(B, m)``: the exponent of g_i's own component, -|z_i|^2 / 2,
     the shift of its log-sum-exp (so no max pass, and no overflow: no other term exceeds
@@ -90,8 +91,7 @@ def _log_kernel_means(points: torch.Tensor, own: torch.Tensor, centres: torch.Te
                 pick = torch.searchsorted(classes, point_class[r0:r1])  # (r,)
                 mass = per_class.gather(-1, pick.expand(g1 - g0, -1)[..., None]).squeeze(-1)
                 own_class[g0:g1, r0:r1] = torch.log(mass / counts[pick])
-    every += own - math.log(n)
-    return every, (own_class + own if own_class is not None else None)
+    return every - math.log(n), own_class
 
 
 def _mc_points(centres: torch.Tensor, noise_std: float, samples: int,
@@ -114,15 +114,17 @@ def mixture_entropy(centres: torch.Tensor, noise_std: float, *, samples: int,
     """Monte Carlo h((1/n) sum_j N(s_j, beta^2 I_d)) in **nats**, float64 ``(...)``.
 
     centres: real ``(..., n, d)``; noise_std: beta > 0; samples: MC draws per group.
-    h = (d/2) ln(2 pi beta^2) - E[ln (1/n) sum_j exp(-|G - s_j|^2 / (2 beta^2))].
+    With G = s_c + beta Z (c a uniform component), ln p(G) = ln phi_beta(beta Z) + ln((1/n)
+    sum_j exp(|Z|^2 / 2 - |G - s_j|^2 / (2 beta^2))); the first term's mean is known,
+    -(d/2) ln(2 pi e beta^2), and only the second is averaged over draws (a control variate:
+    exact for well separated components, unbiased always).
     """
     _check_positive("noise_std", noise_std)
     _check_positive("samples", samples)
     flat = centres.reshape(-1, *centres.shape[-2:]).to(torch.float64)
     points, own, _ = _mc_points(flat, noise_std, samples, generator)
     log_means, _ = _log_kernel_means(points, own, flat, noise_std)
-    d = centres.shape[-1]
-    h = 0.5 * d * math.log(2 * math.pi * noise_std**2) - log_means.mean(dim=-1)
+    h = _gaussian_entropy(centres.shape[-1], noise_std) - log_means.mean(dim=-1)
     return h.reshape(centres.shape[:-2])
 
 
@@ -137,8 +139,7 @@ def _entropy_and_label_information(centres: torch.Tensor, labels: torch.Tensor,
     centres, labels = centres[:, order], labels[order]
     points, own, pick = _mc_points(centres, noise_std, samples, generator)
     every, own_class = _log_kernel_means(points, own, centres, noise_std, labels[pick], labels)
-    d = centres.shape[-1]
-    h = 0.5 * d * math.log(2 * math.pi * noise_std**2) - every.mean(dim=-1)
+    h = _gaussian_entropy(centres.shape[-1], noise_std) - every.mean(dim=-1)
     return h, (own_class - every).mean(dim=-1)
 
 
@@ -206,7 +207,7 @@ def sample_propagation(layers: Sequence[torch.Tensor], labels: torch.Tensor, *,
     i_xt = torch.full((flat[0].shape[0], len(layers)), math.nan, dtype=torch.float64,
                       device=device)
     i_ty = i_xt.clone()
-    conditional = [0.5 * flat[0].shape[-1] * math.log(2 * math.pi * math.e * beta**2),
+    conditional = [_gaussian_entropy(flat[0].shape[-1], beta),
                    *_conditional_entropies(flat[0], net, propagations, conditional_mc_samples,
                                            generator)]
     for layer in range(hidden):
@@ -215,6 +216,11 @@ def sample_propagation(layers: Sequence[torch.Tensor], labels: torch.Tensor, *,
         i_xt[:, layer] = h - conditional[layer]
         i_ty[:, layer] = info
     return MI(I_XT=i_xt.reshape(*batch, len(layers)), I_TY=i_ty.reshape(*batch, len(layers)))
+
+
+def _gaussian_entropy(d: int, noise_std: float) -> float:
+    """h(N(0, beta^2 I_d)) = (d/2) ln(2 pi e beta^2) in nats."""
+    return 0.5 * d * math.log(2 * math.pi * math.e * noise_std**2)
 
 
 def _check_positive(name: str, value: float) -> None:
