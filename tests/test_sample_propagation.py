@@ -68,17 +68,17 @@ def test_monte_carlo_lies_between_the_kde_bounds(beta):
 
 
 def test_translation_rotation_and_permutation_invariance():
-    centres = torch.randn(50, 3, generator=generator(2), dtype=torch.float64) * 0.3
-    beta, samples = 0.2, 20_000
+    centres = torch.randn(20, 3, generator=generator(2), dtype=torch.float64) * 0.3
+    beta, samples = 0.2, 100_000
     h = float(mixture_entropy(centres, beta, samples=samples, generator=generator()))
     shifted = mixture_entropy(centres + torch.tensor([5.0, -3.0, 100.0], dtype=torch.float64),
                               beta, samples=samples, generator=generator())
     assert float(shifted) == pytest.approx(h, abs=1e-9)  # same draws, exactly shifted
     rotation, _ = torch.linalg.qr(torch.randn(3, 3, generator=generator(3), dtype=torch.float64))
-    permuted = centres[torch.randperm(50, generator=generator(4))]
+    permuted = centres[torch.randperm(20, generator=generator(4))]
     for other in (centres @ rotation.T, permuted):  # other draws: equal within MC error
         value = float(mixture_entropy(other, beta, samples=samples, generator=generator(9)))
-        assert value == pytest.approx(h, abs=0.02)
+        assert value == pytest.approx(h, abs=0.015)
 
 
 def linear_net(d, layers, beta):
