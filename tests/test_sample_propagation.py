@@ -161,3 +161,57 @@ def test_applies_only_to_noisy_experiments():
     reason = skip_reason(plain, "sample-propagation")
     assert "noise_std > 0" in reason and "'p'" in reason
     assert "quantized" in skip_reason(plain, "exact-discrete")
+
+
+def test_config_builds_only_applicable_pairs_and_rejects_a_figure_of_another(monkeypatch):
+    from pathlib import Path
+
+    import yaml
+
+    from ibrepro import figures
+    from ibrepro.config import ConfigError, load, load_file
+
+    config_path = Path(__file__).resolve().parents[1] / "config.yaml"
+    paper, quick = load_file(config_path), load_file(config_path, scale="quick")
+    pairs = paper.applicable_pairs()
+    assert ("szt-tanh-noisy", "sample-propagation") in pairs
+    assert ("szt-tanh", "sample-propagation") not in pairs and ("szt-tanh", "kde-upper") in pairs
+    params = (paper.estimators["sample-propagation"]["params"],
+              quick.estimators["sample-propagation"]["params"])
+    assert params[0]["mc_samples"] > params[1]["mc_samples"]  # quick: its own sample counts
+    item = figures.Item(id="test/sp", kind="figure", build=lambda inputs: None,
+                        mi=(("szt-tanh", "sample-propagation"),))
+    monkeypatch.setitem(figures.ITEMS, item.id, item)
+    config = yaml.safe_load(config_path.read_text())
+    with pytest.raises(ConfigError, match=r"test/sp reads \(szt-tanh, sample-propagation\), "
+                                          r"but .*noise \(a noisy network \(noise_std > 0\)\)"):
+        load({**config, "figures": ["test/sp"]})
+
+
+def test_estimate_file_runs_it_on_a_trained_noisy_run(tmp_path):
+    import xarray as xr
+
+    from ibrepro import data
+    from ibrepro.estimators.apply import estimate_file
+    from ibrepro.train import run_experiment
+
+    dataset = tmp_path / "single-neuron.nc"
+    data.build("single-neuron", {"kind": "single-neuron"}).to_netcdf(dataset)
+    run = {"name": "neuron", "dataset": "single-neuron", "hidden": [2], "activations": ["tanh"],
+           "init": "glorot", "optimizer": "sgd", "lr": 0.1, "batch_size": 4, "epochs": 3,
+           "repetitions": 2, "snapshots": 3, "seed": 0, "noise_std": 0.1}
+    paths = [tmp_path / f"{kind}.nc" for kind in ("activations", "metrics", "weights")]
+    run_experiment(run, dataset, *paths, device="cpu", progress=False)
+    spec = {"name": "sp", "method": "sample-propagation",
+            "params": {"mc_samples": 2000, "propagations": 4, "conditional_mc_samples": 4,
+                       "seed": 0}}
+    with pytest.raises(ValueError, match="needs the run's weights.nc"):
+        estimate_file(spec, paths[0], tmp_path / "mi.nc", device="cpu")
+    estimate_file(spec, paths[0], tmp_path / "mi.nc", device="cpu", weights_path=paths[2])
+    with xr.open_dataset(tmp_path / "mi.nc") as mi, xr.open_dataset(paths[0]) as acts:
+        assert mi.attrs["units"] == "nats" and mi["I_XT"].shape == (2, 3, 2)
+        assert np.isnan(mi["I_XT"][..., 1]).all()  # the softmax output
+        hidden = torch.as_tensor(acts["activation"].values[..., :2], dtype=torch.float64)
+        expected = mixture_entropy(hidden, 0.1, samples=2000, generator=generator())
+        expected = expected - math.log(2 * math.pi * math.e * 0.01)  # d = 2: (2/2) ln(...)
+        np.testing.assert_allclose(mi["I_XT"][..., 0], expected.numpy(), atol=0.05)
