@@ -174,7 +174,7 @@ def _conditional_entropies(first: torch.Tensor, network: Network, propagations: 
 
 def sample_propagation(layers: Sequence[torch.Tensor], labels: torch.Tensor, *,
                        network: Network, mc_samples: int, propagations: int,
-                       conditional_mc_samples: int, seed: int) -> MI:
+                       conditional_mc_samples: int, seed: int = 0) -> MI:
     """I(X;T_l) and I(T_l;Y) in **nats** for every layer of a noisy network (eq. 1 above).
 
     layers: the recorded pre-noise outputs S_l, one real ``(..., sample, d_l)`` tensor per layer
