@@ -155,7 +155,8 @@ def _conditional_entropies(first: torch.Tensor, network: Network, propagations: 
     weights, biases = network.weights[1:hidden], network.biases[1:hidden]
     batch, n, _ = first.shape
     widest = max(samples, sum(w.shape[-1] for w in weights), first.shape[-1])
-    chunk = max(1, min(n, BLOCK_ELEMENTS // (batch * propagations * widest)))
+    block = BLOCK_ELEMENTS if first.device.type == "cpu" else CUDA_BLOCK_ELEMENTS
+    chunk = max(1, min(n, block // (batch * propagations * widest)))
     totals = [torch.zeros(batch, dtype=torch.float64, device=first.device) for _ in weights]
     for start in range(0, n, chunk):
         s1 = first[:, start:start + chunk]  # (B, c, d_1)
@@ -180,8 +181,9 @@ def sample_propagation(layers: Sequence[torch.Tensor], labels: torch.Tensor, *,
     layers: the recorded pre-noise outputs S_l, one real ``(..., sample, d_l)`` tensor per layer
     (the last is the softmax output); labels: int ``(sample,)``; network: the same snapshots'
     parameters (``weights (..., in, out)``, ``biases (..., 1, out)``) with noise_std = beta > 0.
-    mc_samples: MC draws for h(T_l) (and I(T_l;Y)); propagations: n_x re-propagations of each
-    input; conditional_mc_samples: MC draws for each h(T_l | X = x); seed: of the generator.
+    mc_samples: MC draws for h(T_l) (and I(T_l;Y)); at least n visits every component once;
+    propagations: n_x re-propagations of each input; conditional_mc_samples: MC draws for each
+    h(T_l | X = x); seed: of the generator.
     Returns float64 ``(..., layer)`` tensors on the input's device; the output layer is NaN.
     """
     beta = network.noise_std
