@@ -140,9 +140,8 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         if epoch in snapshots:
             on_snapshot(epoch, run.activations.cpu().numpy())
             if on_weights is not None:
-                model = run.model
-                on_weights(epoch, [w.detach().cpu().numpy() for w in model.weights],
-                           [b.detach().cpu().numpy()[:, 0] for b in model.biases])
+                on_weights(epoch, [w.detach().cpu().numpy() for w in run.model.weights],
+                           [b.detach().cpu().numpy()[:, 0] for b in run.model.biases])
 
     run.evaluate()
     record(0)
