@@ -6,6 +6,8 @@ One SZT experiment at paper scale is 50 repetitions x 280 snapshot epochs x 6 la
 batched call. The activations are synthetic (tanh of Gaussians, float32; 8-bit codes of them
 for ``exact-discrete``): the cost depends on the shapes, not on the values, except that
 binning cost grows with the number of distinct rows, which random data maximises.
+``sample-propagation`` gets every layer of a block at once with a random 12-10-7-5-4-3-2 net
+per epoch (noise 0.005, Goldfeld's SZT beta) and the paper-scale parameters of config.yaml.
 
 To finish in reasonable time on a CPU, time fewer repetitions and epochs and extrapolate
 linearly (cost is linear in both: every (rep, epoch, layer) is an independent group). The
@@ -26,6 +28,7 @@ import xarray as xr
 
 from ibrepro.estimators import get, validate_params
 from ibrepro.estimators.apply import layer_params
+from ibrepro.nets.mlp import Network
 from ibrepro.train.loop import resolve_device
 
 DIMS = ("epoch", "sample", "unit")  # of one repetition's block, as apply.py reads it
@@ -45,7 +48,19 @@ CASES = {
     "kde-lower": ("kde-lower", {"noise_variance": 1e-3}),
     "adaptive-kde-upper": ("adaptive-kde-upper", {"noise_fraction": 0.05}),
     "adaptive-kde-lower": ("adaptive-kde-lower", {"noise_fraction": 0.05}),
+    "sample-propagation": ("sample-propagation",
+                           {"mc_samples": 4096, "propagations": 32, "conditional_mc_samples": 32}),
 }
+INPUT_WIDTH = 12  # SZT inputs, for the random net of sample-propagation
+
+
+def _random_network(epochs: int, widths: list[int], device: torch.device) -> Network:
+    """A noisy net per epoch (beta = 0.005) with random weights, ``INPUT_WIDTH`` inputs."""
+    sizes = [INPUT_WIDTH, *widths]
+    weights = [torch.randn(epochs, a, b, device=device) / a**0.5
+               for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [torch.zeros(epochs, 1, b, device=device) for b in widths]
+    return Network(weights, biases, ["tanh"] * (len(widths) - 1), 0.005)
 
 
 def _sync(device: torch.device) -> None:
@@ -69,6 +84,13 @@ def time_method(method: str, params: dict, blocks: list[np.ndarray], labels: np.
         acts = torch.as_tensor(block, device=device)
         if "codes" in estimator.needs:
             acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
+        if "weights" in estimator.needs:  # every layer at once, as apply.py does
+            network = _random_network(len(block), widths, device)
+            mi = estimator.fn([acts[..., lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:],
+                                                                   strict=True)],
+                              labels_device, network=network, **params)
+            mi.I_XT.cpu(), mi.I_TY.cpu()
+            continue
         for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             mi = estimator.fn(acts[..., lo:hi], labels_device, **per_layer[k])
             mi.I_XT.cpu(), mi.I_TY.cpu()
@@ -88,7 +110,8 @@ def main() -> None:
     parser.add_argument("--measure-epochs", type=int, default=None,
                         help="epochs per timed repetition (default: all)")
     parser.add_argument("--kde-measure-epochs", type=int, default=None,
-                        help="epochs per timed repetition for the KDE methods (default: as above)")
+                        help="epochs per timed repetition for the N^2 methods, KDE and "
+                             "sample-propagation (default: as above)")
     parser.add_argument("--methods", default=",".join(CASES),
                         help=f"comma-separated cases: {', '.join(CASES)}")
     parser.add_argument("--repeat", type=int, default=1,
@@ -107,7 +130,7 @@ def main() -> None:
     print(f"{'case':<22} {'measured':>26} {'seconds':>9}   {'one experiment':>16}")
     for case in args.methods.split(","):
         method, params = CASES[case]
-        is_kde = "kde" in method
+        is_kde = "kde" in method or method == "sample-propagation"
         epochs = (args.kde_measure_epochs if is_kde and args.kde_measure_epochs
                   else args.measure_epochs) or args.epochs
         blocks = [np.tanh(rng.standard_normal((epochs, args.samples, sum(widths)),

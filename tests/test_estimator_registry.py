@@ -21,6 +21,7 @@ from ibrepro.estimators import (
     register,
     validate_params,
 )
+from ibrepro.nets.mlp import Network
 
 EXAMPLE_PARAMS = {
     "bin-size": {"size": 0.3},
@@ -31,7 +32,21 @@ EXAMPLE_PARAMS = {
     "adaptive-kde-lower": {"noise_fraction": 0.05},
     "adaptive-bins": {"bins": 30},
     "exact-discrete": {},
+    "sample-propagation": {"mc_samples": 512, "propagations": 4, "conditional_mc_samples": 4},
 }
+
+
+def call(method, acts, labels, **params):
+    """``fn`` of ``method`` on one layer ``acts``; a method that needs weights gets a noisy net
+    (beta = 0.1) whose first hidden layer is ``acts``, and returns that layer's MI."""
+    estimator = get(method)
+    if "weights" not in estimator.needs:
+        return estimator.fn(acts, labels, **params)
+    d = acts.shape[-1]
+    network = Network([torch.eye(d), torch.ones(d, 2)], [torch.zeros(1, d), torch.zeros(1, 2)],
+                      ["linear"], 0.1)
+    mi = estimator.fn([acts, acts[..., :2]], labels, network=network, **params)
+    return MI(mi.I_XT[..., 0], mi.I_TY[..., 0])
 
 
 def test_every_method_has_example_params():
@@ -51,7 +66,7 @@ def test_every_method_runs_and_is_sane(method):
     if "codes" in estimator.needs:  # a quantized layer: its 8-bit integer codes
         acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
     labels = torch.randint(0, 2, (n_samples,), generator=generator)
-    mi = estimator.fn(acts, labels, **validate_params(method, EXAMPLE_PARAMS[method]))
+    mi = call(method, acts, labels, **validate_params(method, EXAMPLE_PARAMS[method]))
     assert isinstance(mi, MI) or mi._fields == (*MI._fields, *estimator.outputs)
     to_bits = 1.0 if estimator.units == "bits" else 1 / math.log(2)
     for value in mi:
@@ -70,6 +85,7 @@ def test_registered_params_match_the_signature(method):
         name: parameter.default
         for name, parameter in inspect.signature(estimator.fn).parameters.items()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+        and name != "network"  # the run's weights: an input (needs "weights"), not a parameter
     }
     assert {name: inspect.Parameter.empty for name in estimator.params} == {
         name: default for name, default in keyword_only.items() if name not in estimator.defaults
@@ -223,23 +239,25 @@ def test_every_method_checks_its_inputs(method):
     dtype = torch.uint8 if "codes" in estimator.needs else torch.float32
     labels = torch.zeros(4, dtype=torch.int64)
     with pytest.raises(ValueError, match=r"3 samples .* labels has shape \(4,\): the sample"):
-        estimator.fn(torch.zeros(2, 3, 1, dtype=dtype), labels, **params)
+        call(method, torch.zeros(2, 3, 1, dtype=dtype), labels, **params)
     if dtype.is_floating_point:
         with pytest.raises(ValueError, match="non-finite"):
-            estimator.fn(torch.tensor([[0.0], [float("nan")], [1.0], [2.0]]), labels, **params)
+            call(method, torch.tensor([[0.0], [float("nan")], [1.0], [2.0]]), labels, **params)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_every_method_gives_the_same_numbers_on_cuda(method):
     estimator, params = get(method), validate_params(method, EXAMPLE_PARAMS[method])
+    if "noise" in estimator.needs:
+        pytest.skip("Monte Carlo draws come from the device's own generator")
     generator = torch.Generator().manual_seed(1)
     acts = torch.tanh(torch.randn(2, 4096, 5, generator=generator, dtype=torch.float64))
     if "codes" in estimator.needs:
         acts = torch.round((acts + 1) * 127.5).to(torch.uint8)
     labels = torch.randint(0, 3, (4096,), generator=generator)
-    cpu = estimator.fn(acts, labels, **params)
-    gpu = estimator.fn(acts.cuda(), labels.cuda(), **params)
+    cpu = call(method, acts, labels, **params)
+    gpu = call(method, acts.cuda(), labels.cuda(), **params)
     assert gpu.I_XT.is_cuda
     torch.testing.assert_close(gpu.I_XT.cpu(), cpu.I_XT, rtol=0, atol=1e-9)
     torch.testing.assert_close(gpu.I_TY.cpu(), cpu.I_TY, rtol=0, atol=1e-9)

@@ -10,7 +10,7 @@ import torch
 import xarray as xr
 
 from ibrepro import data
-from ibrepro.nets.mlp import INITS, BatchedMLP
+from ibrepro.nets.mlp import INITS, BatchedMLP, propagate
 from ibrepro.train import run_experiment
 from ibrepro.train.loop import repetition_seeds, train
 from ibrepro.train.schedule import snapshot_epochs
@@ -118,7 +118,8 @@ def test_schedule():
 def test_files_keep_the_contract(tmp_path, szt_file):
     s = spec(name="szt-test")
     acts, metrics = tmp_path / "run" / "activations.nc", tmp_path / "run" / "metrics.nc"
-    run_experiment(s, szt_file, acts, metrics, device="cpu", progress=False)
+    weights = tmp_path / "run" / "weights.nc"
+    run_experiment(s, szt_file, acts, metrics, weights, device="cpu", progress=False)
     with xr.open_dataset(acts) as a:
         assert a["activation"].dims == ("rep", "epoch", "sample", "unit")
         assert a["activation"].shape == (3, 4, 4096, 31)
@@ -136,7 +137,21 @@ def test_files_keep_the_contract(tmp_path, szt_file):
     with xr.open_dataset(metrics) as m:
         assert m["loss"].dims == ("rep", "epoch", "split")
         assert m["accuracy"].shape == (3, 7, 2) and list(m["split"].values) == ["train", "test"]
-    assert sorted(p.name for p in acts.parent.iterdir()) == ["activations.nc", "metrics.nc"]
+    assert sorted(p.name for p in acts.parent.iterdir()) == ["activations.nc", "metrics.nc",
+                                                             "weights.nc"]
+    # weights.nc round trip: x through the saved weights reproduces every recorded layer
+    x = torch.as_tensor(xr.load_dataset(szt_file)["x"].values, dtype=torch.float32)
+    with xr.open_dataset(weights) as w, xr.open_dataset(acts) as a:
+        assert w["weight_1"].dims == ("rep", "epoch", "in_1", "out_1")
+        assert w["weight_6"].shape == (3, 4, 3, 2) and w["bias_6"].shape == (3, 4, 2)
+        assert json.loads(w.attrs["activations"]) == ["tanh"] * 5 and w.attrs["noise_std"] == 0
+        assert json.loads(w.attrs["spec"]) == s and w.attrs["git_commit"]
+        outputs = propagate(x, [torch.as_tensor(w[f"weight_{k}"].values) for k in range(1, 7)],
+                            [torch.as_tensor(w[f"bias_{k}"].values)[..., None, :]
+                             for k in range(1, 7)], ["tanh"] * 5)
+        outputs[-1] = torch.softmax(outputs[-1], -1)
+        np.testing.assert_allclose(torch.cat(outputs, -1).numpy(), a["activation"].values,
+                                   rtol=1e-5, atol=1e-6)
 
 
 def test_interrupted_training_leaves_no_file(tmp_path, szt_file, monkeypatch):
@@ -148,5 +163,53 @@ def test_interrupted_training_leaves_no_file(tmp_path, szt_file, monkeypatch):
     monkeypatch.setattr(experiment, "train", crash)
     acts = tmp_path / "activations.nc"
     with pytest.raises(KeyboardInterrupt):
-        run_experiment(spec(), szt_file, acts, tmp_path / "metrics.nc", device="cpu")
+        run_experiment(spec(), szt_file, acts, tmp_path / "metrics.nc", tmp_path / "weights.nc",
+                       device="cpu")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_zero_noise_changes_nothing(szt_data):
+    """noise_std 0 runs the same program as no noise at all, bit for bit, and the forward pass
+    is the plain composition act(x W + b) (an independent implementation)."""
+    plain, plain_snaps = run(spec(epochs=2), szt_data, (0, 2))
+    zero, zero_snaps = run(spec(epochs=2, noise_std=0.0), szt_data, (0, 2))
+    np.testing.assert_array_equal(plain.loss, zero.loss)
+    np.testing.assert_array_equal(plain_snaps[2], zero_snaps[2])
+    net = BatchedMLP([12, 10, 7, 2], ["tanh", "relu"], [1, 2], "glorot")
+    x = torch.as_tensor(szt_data[0][:50], dtype=torch.float32)
+    w, b = net.weights, net.biases
+    h1 = torch.tanh(x @ w[0] + b[0])
+    h2 = torch.relu(h1 @ w[1] + b[1])
+    expected = [h1, h2, h2 @ w[2] + b[2]]
+    for got, want in zip(net(x), expected, strict=True):
+        assert torch.equal(got, want)
+
+
+def test_noise_is_deterministic_per_seed_and_independent_per_repetition(szt_data):
+    noisy = spec(noise_std=0.1, epochs=2)
+    first, first_snaps = run(noisy, szt_data, (0, 2))
+    again, again_snaps = run(noisy, szt_data, (0, 2))
+    np.testing.assert_array_equal(first.loss, again.loss)
+    np.testing.assert_array_equal(first_snaps[2], again_snaps[2])
+    other, _ = run({**noisy, "seed": 8}, szt_data, (0, 2), seeds=repetition_seeds(7, 3))
+    assert not np.array_equal(first.loss, other.loss)  # same init and batches, other noise
+    plain, _ = run(spec(epochs=2), szt_data, (0, 2))
+    assert not np.allclose(first.loss, plain.loss)
+    # two repetitions with the same init seed: identical without noise, different with it
+    twins = [11, 11]
+    _, quiet = run(spec(repetitions=2, epochs=1), szt_data, (1,), seeds=twins)
+    _, loud = run(spec(repetitions=2, epochs=1, noise_std=0.1), szt_data, (1,), seeds=twins)
+    np.testing.assert_array_equal(quiet[1][0], quiet[1][1])
+    assert not np.allclose(loud[1][0], loud[1][1])
+
+
+def test_recorded_activations_are_pre_noise(szt_data):
+    """At epoch 0 layer 1 is act(x W_1 + b_1) exactly (no noise on S_1); layer 2 is not the
+    noiseless act(S_1 W_2 + b_2): it reads the noisy T_1 = S_1 + Z_1."""
+    s = spec(noise_std=0.1, epochs=1)
+    _, snaps = run(s, szt_data, (0,))
+    net = BatchedMLP([12, *s["hidden"], 2], s["activations"], repetition_seeds(7, 3), s["init"])
+    clean = [t.detach().numpy() for t in net(torch.as_tensor(szt_data[0], dtype=torch.float32))]
+    np.testing.assert_allclose(snaps[0][..., :10], clean[0], rtol=1e-6, atol=1e-6)
+    deviation = np.abs(snaps[0][..., 10:17] - clean[1])
+    assert 0.005 < deviation.mean() < 0.2  # noise of std 0.1 through one tanh layer

@@ -1,8 +1,8 @@
 """``ibrepro``: the commands the workflow's rules call, one per stage.
 
     ibrepro data SPEC_JSON --out data/szt.nc
-    ibrepro train SPEC_JSON --dataset D --activations A --metrics M [--device auto]
-    ibrepro estimate SPEC_JSON --activations A --out MI [--device auto]
+    ibrepro train SPEC_JSON --dataset D --activations A --metrics M --weights W [--device auto]
+    ibrepro estimate SPEC_JSON --activations A [--weights W] --out MI [--device auto]
     ibrepro measure SPEC_JSON --activations A --out F [--device auto]
     ibrepro render ID --results results/quick
     ibrepro check [--config config.yaml] [key=value ...]
@@ -45,14 +45,15 @@ def _train(args) -> None:
 
     _limit_threads(args.threads)
     run_experiment(json.loads(args.spec), args.dataset, args.activations, args.metrics,
-                   device=args.device, progress=not args.no_progress)
+                   args.weights, device=args.device, progress=not args.no_progress)
 
 
 def _estimate(args) -> None:
     from ibrepro.estimators.apply import estimate_file
 
     _limit_threads(args.threads)
-    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device)
+    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device,
+                  weights_path=args.weights)
 
 
 def _measure(args) -> None:
@@ -118,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p = command("train", _train, "train one experiment (all repetitions batched)")
     p.add_argument("spec", help="resolved experiment spec (JSON)")
-    for name in ("--dataset", "--activations", "--metrics"):
+    for name in ("--dataset", "--activations", "--metrics", "--weights"):
         p.add_argument(name, required=True)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
@@ -133,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=True)
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
+        if name == "estimate":
+            p.add_argument("--weights", help="the run's weights.nc (estimators that need it)")
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")

@@ -37,6 +37,12 @@ class Spec:
     figures: tuple[str, ...]
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
 
+    def applicable_pairs(self) -> list[tuple[str, str]]:
+        """Every (experiment, estimator) pair whose estimator applies to the experiment."""
+        return [(e, s) for e, exp in self.experiments.items()
+                for s, est in self.estimators.items()
+                if estimators.skip_reason(exp, est["method"]) is None]
+
 
 def _schema() -> dict:
     return yaml.safe_load(CONFIG_SCHEMA.read_text())
@@ -81,9 +87,10 @@ def load(config: dict) -> Spec:
     datasets = {name: _dataset(d, root["$defs"], config["scale"])
                 for name, d in config["datasets"].items()}
     experiments = {name: _experiment(name, config, problems) for name in config["experiments"]}
-    estimator_specs = {name: _method("estimators", estimators, name, est, problems)
+    estimator_specs = {name: _method("estimators", estimators, name, est, config["scale"],
+                                     problems)
                        for name, est in config["estimators"].items()}
-    measure_specs = {name: _method("measures", measures, name, entry, problems)
+    measure_specs = {name: _method("measures", measures, name, entry, config["scale"], problems)
                      for name, entry in config["measures"].items()}
     for name, exp in experiments.items():
         if exp.get("dataset") not in datasets:
@@ -122,10 +129,14 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     return {"name": name, **exp}
 
 
-def _method(section: str, registry, name: str, entry: dict, problems: list[str]) -> dict:
+def _method(section: str, registry, name: str, entry: dict, scale: str,
+            problems: list[str]) -> dict:
     """``{"name", "method", "params"}`` of an entry of ``estimators`` or ``measures``, checked by
-    that registry's ``validate_params``."""
-    params = {k: v for k, v in entry.items() if k != "method"}
+    that registry's ``validate_params``; at quick scale the entry's ``quick`` parameters replace
+    its own (at paper scale they are dropped)."""
+    params = {k: v for k, v in entry.items() if k not in ("method", "quick")}
+    if scale == "quick":
+        params.update(entry.get("quick", {}))
     try:
         params = registry.validate_params(entry["method"], params)
     except (KeyError, ValueError) as error:
@@ -141,7 +152,12 @@ def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
         return [f"config.figures: {error.args[0]}"]
     where = f"config.figures: {item_id} reads"
     needed_experiments = {e for e, _ in item.mi} | set(item.activations) | set(item.metrics)
-    return (
+    method = {s: spec["method"] for s, spec in estimator_specs.items()
+              if spec["method"] in estimators.METHODS}
+    inapplicable = [f"{where} ({e}, {s}), but {reason}" for e, s in sorted(item.mi)
+                    if e in experiments and s in method
+                    and (reason := estimators.skip_reason(experiments[e], method[s]))]
+    return inapplicable + (
         [f"{where} experiment {e!r}, which config.experiments does not define"
          for e in sorted(needed_experiments - set(experiments))]
         + [f"{where} estimator {s!r}, which config.estimators does not define"

@@ -31,10 +31,11 @@ def item_ids(kind):
 
 
 def final_outputs():
-    """The targets of the workflow: the configured items, every (experiment, estimator) MI,
-    every (experiment, measure) file and every dataset."""
+    """The targets of the workflow: the configured items, the MI of every (experiment,
+    estimator) pair where the estimator applies, every (experiment, measure) file and every
+    dataset."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
-    mi = [str(paths.mi_file(RESULTS, e, s)) for e in SPEC.experiments for s in SPEC.estimators]
+    mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.applicable_pairs()]
     measured = [str(paths.measure_file(RESULTS, e, m))
                 for e in SPEC.experiments for m in SPEC.measures]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
@@ -56,6 +57,18 @@ def experiment_dataset(wildcards):
 
 def estimator_spec(wildcards):
     return json.dumps(SPEC.estimators[wildcards.estimator], sort_keys=True)
+
+
+def estimator_inputs(wildcards):
+    """The run's activations.nc, and its weights.nc for estimators that need weights."""
+    needs = estimators.get(SPEC.estimators[wildcards.estimator]["method"]).needs
+    kinds = ["activations", *(["weights"] if "weights" in needs else [])]
+    return {kind: str(paths.run_file(RESULTS, wildcards.experiment, kind)) for kind in kinds}
+
+
+def estimator_options(wildcards, input):
+    """The estimate command's options for the optional inputs of ``estimator_inputs``."""
+    return f"--weights {input.weights}" if "weights" in input.keys() else ""
 
 
 def estimator_fingerprint(wildcards):

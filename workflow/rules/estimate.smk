@@ -1,13 +1,15 @@
 rule estimate:
-    """I(X;T) and I(T;Y) of one experiment under one configured estimator."""
+    """I(X;T) and I(T;Y) of one experiment under one configured estimator (only for the pairs
+    where the estimator applies: ibrepro.estimators.skip_reason)."""
     input:
-        activations=f"{RESULTS}/runs/{{experiment}}/activations.nc",
+        unpack(estimator_inputs),
     output:
         f"{RESULTS}/mi/{{experiment}}/{{estimator}}.nc",
     params:
         spec=estimator_spec,
         fingerprint=estimator_fingerprint,
         device=SPEC.device,
+        options=estimator_options,
     log:
         f"{RESULTS}/logs/estimate/{{experiment}}/{{estimator}}.log",
     benchmark:
@@ -19,4 +21,4 @@ rule estimate:
         ENV
     shell:
         "python -m ibrepro estimate {params.spec:q} --activations {input.activations}"
-        " --out {output} --device {params.device} --threads {threads} > {log} 2>&1"
+        " {params.options} --out {output} --device {params.device} --threads {threads} > {log} 2>&1"

@@ -1,11 +1,13 @@
 rule train:
     """All repetitions of one experiment, trained as one batched network (GPU when present).
-    The log holds the progress bar (epochs, ETA)."""
+    The log holds the progress bar (epochs, ETA). weights.nc (every layer's parameters at the
+    snapshot epochs, 16 MB for 50 SZT nets) is written by every run."""
     input:
         dataset=experiment_dataset,
     output:
         activations=f"{RESULTS}/runs/{{experiment}}/activations.nc",
         metrics=f"{RESULTS}/runs/{{experiment}}/metrics.nc",
+        weights=f"{RESULTS}/runs/{{experiment}}/weights.nc",
     params:
         spec=experiment_spec,
         device=SPEC.device,
@@ -21,4 +23,5 @@ rule train:
     shell:
         "python -m ibrepro train {params.spec:q} --dataset {input.dataset}"
         " --activations {output.activations} --metrics {output.metrics}"
+        " --weights {output.weights}"
         " --device {params.device} --threads {threads} > {log} 2>&1"

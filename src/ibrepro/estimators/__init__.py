@@ -7,8 +7,19 @@ from . import (
     clustering,  # noqa: F401  (registers Goldfeld's clustering measures)
     discrete,  # noqa: F401  (registers exact-discrete)
     kde,  # noqa: F401  (registers kde-* and adaptive-kde-*)
+    sample_propagation,  # noqa: F401  (registers sample-propagation)
 )
 from .entropy import MI
-from .registry import METHODS, Estimator, fingerprint, get, register, validate_params
+from .registry import (
+    METHODS,
+    Estimator,
+    fingerprint,
+    get,
+    provides,
+    register,
+    skip_reason,
+    validate_params,
+)
 
-__all__ = ["MI", "Estimator", "METHODS", "get", "register", "validate_params", "fingerprint"]
+__all__ = ["MI", "Estimator", "METHODS", "get", "register", "validate_params", "fingerprint",
+           "provides", "skip_reason"]

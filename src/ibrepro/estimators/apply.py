@@ -11,6 +11,7 @@ pass over each repetition. A measure (``estimators.measures``) gives its own var
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from ibrepro.atomic import write_netcdf
 from ibrepro.estimators import measures
 from ibrepro.estimators.baseline import permuted_labels, split_shuffle
 from ibrepro.estimators.registry import Estimator, get, validate_params
+from ibrepro.nets.mlp import Network
 from ibrepro.provenance import provenance_attrs
 from ibrepro.train.loop import resolve_device
 
@@ -91,20 +93,36 @@ def layer_coords(acts: xr.Dataset) -> tuple[np.ndarray, dict]:
     return unit_layer, {"layer": layers, "layer_name": ("layer", names)}
 
 
+def _network(weights: xr.Dataset, rep: int, epochs: slice, device: torch.device) -> Network:
+    """One repetition's parameters at a block of snapshot epochs, from ``weights.nc``."""
+    layers = range(1, len(json.loads(weights.attrs["activations"])) + 2)
+    return Network(
+        [torch.as_tensor(weights[f"weight_{k}"][rep, epochs].values, device=device)
+         for k in layers],
+        [torch.as_tensor(weights[f"bias_{k}"][rep, epochs].values, device=device)[..., None, :]
+         for k in layers],
+        json.loads(weights.attrs["activations"]), float(weights.attrs["noise_std"]))
+
+
 def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path, *,
-                  device: str = "auto") -> None:
+                  device: str = "auto", weights_path: str | Path | None = None) -> None:
     """Estimate I(X;T) and I(T;Y) for every layer, repetition and epoch of one run.
 
     spec: ``{"name", "method", "params"}`` of a configured estimator (``ibrepro.config``). With
     ``shuffle_labels_seed`` in its params, I(T;Y) is against permuted labels (the baseline).
     Estimators that need integer ``codes`` (quantized runs) read that variable, not
-    ``activation``.
+    ``activation``. Estimators that need ``weights`` (``weights_path``, the run's weights.nc)
+    get every layer of a block at once plus the block's ``network`` and return ``(epoch,
+    layer)`` estimates.
     """
     estimator = get(spec["method"])
     params, shuffle_seed = split_shuffle(validate_params(spec["method"], spec["params"]))
     variable = "codes" if "codes" in estimator.needs else "activation"
     torch_device = resolve_device(device)
-    with xr.open_dataset(activations_path, mask_and_scale=False) as acts:
+    if "weights" in estimator.needs and weights_path is None:
+        raise ValueError(f"estimator {spec['name']} ({spec['method']}) needs the run's weights.nc")
+    with (xr.open_dataset(activations_path, mask_and_scale=False) as acts,
+          xr.open_dataset(weights_path) if weights_path else contextlib.nullcontext() as weights):
         if variable not in acts:
             raise ValueError(f"estimator {spec['name']} ({spec['method']}) needs {variable!r}, "
                              f"which {activations_path} does not have")
@@ -119,6 +137,11 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         per_rep = [layer_params(estimator, params, acts[variable][rep], unit_layer, layers,
                                 epoch_step(acts)) for rep in range(acts.sizes["rep"])]
         for rep, where, block in blocks(acts, variable, torch_device):
+            if "weights" in estimator.needs:  # every layer at once, with the block's network
+                mi = estimator.fn([block[..., unit_layer == layer] for layer in layers], labels,
+                                  network=_network(weights, rep, where, torch_device), **params)
+                i_xt[rep, where], i_ty[rep, where] = mi.I_XT.cpu(), mi.I_TY.cpu()
+                continue
             for k, layer in enumerate(layers):
                 mi = estimator.fn(block[..., unit_layer == layer], labels, **per_rep[rep][k])
                 i_xt[rep, where, k] = mi.I_XT.cpu().numpy()

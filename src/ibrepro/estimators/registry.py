@@ -15,6 +15,13 @@ from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.registry import Registry, check_params
 
+# what an estimator can need, and what provides it (``provides``)
+NEEDS = {
+    "activations": "every run",
+    "weights": "every run (weights.nc)",
+    "noise": "a noisy network (noise_std > 0)",
+    "codes": "a quantized network",
+}
 _ENTROPY_MODULE = "ibrepro.estimators.entropy"
 _BASELINE_MODULE = "ibrepro.estimators.baseline"
 
@@ -24,6 +31,8 @@ class Estimator:
     """One estimation method. ``fn(acts, labels, **params)`` returns an ``MI``, or a NamedTuple
     with the MI's fields first and then one field per name in ``outputs``.
 
+    needs: what it reads (keys of :data:`NEEDS`); an estimator applies to an experiment only
+    if the experiment provides all of it (:func:`skip_reason`).
     choices: the allowed values of parameters that take one of a fixed set.
     outputs: attrs (``long_name``, ``units``) of the result's fields beyond I_XT and I_TY, each
     ``(...)`` per group; ``apply.py`` writes them as ``(rep, epoch, layer)`` variables.
@@ -48,6 +57,8 @@ class Estimator:
     def __post_init__(self):
         if self.units not in ("bits", "nats"):
             raise ValueError(f"{self.method}: units must be 'bits' or 'nats', got {self.units!r}")
+        if unknown := sorted(set(self.needs) - set(NEEDS)):
+            raise ValueError(f"{self.method}: unknown needs {unknown}; allowed: {sorted(NEEDS)}")
         if overlap := set(self.params) & set(self.defaults):
             raise ValueError(f"{self.method}: parameters both required and defaulted: {overlap}")
         if unknown := set(self.choices) - set(self.params) - set(self.defaults):
@@ -72,6 +83,25 @@ def register(estimator: Estimator) -> Estimator:
 def get(method: str) -> Estimator:
     """The registered estimator called ``method``."""
     return METHODS.lookup(method)
+
+
+def provides(experiment: Mapping[str, object]) -> set[str]:
+    """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
+    activations and weights always, noise when ``noise_std`` > 0; codes never yet (quantized
+    networks come later)."""
+    offered = {"activations", "weights"}
+    if experiment.get("noise_std", 0.0) > 0:
+        offered.add("noise")
+    return offered
+
+
+def skip_reason(experiment: Mapping[str, object], method: str) -> str | None:
+    """None if estimator ``method`` applies to ``experiment`` (a resolved spec), else why not."""
+    missing = [need for need in get(method).needs if need not in provides(experiment)]
+    if not missing:
+        return None
+    return (f"estimator method {method!r} needs " + ", ".join(f"{need} ({NEEDS[need]})"
+            for need in missing) + f", which experiment {experiment.get('name')!r} lacks")
 
 
 def validate_params(method: str, params: Mapping[str, object]) -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -43,21 +44,63 @@ INITS = {
 }
 
 
+class Network(NamedTuple):
+    """Saved parameters of (a batch of) nets, e.g. one repetition's snapshots from weights.nc.
+
+    weights: per layer ``(..., fan_in, fan_out)``; biases: per layer ``(..., 1, fan_out)``;
+    activations: one name per hidden layer; noise_std: beta of the noise on hidden layers.
+    """
+
+    weights: list[torch.Tensor]
+    biases: list[torch.Tensor]
+    activations: list[str]
+    noise_std: float
+
+
+def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
+              activations: Sequence[str], *, noise_std: float = 0.0,
+              generator: torch.Generator | None = None) -> list[torch.Tensor]:
+    """Every layer's pre-noise output S_l for inputs ``x`` ``(..., B, in)``.
+
+    The first ``len(activations)`` layers are hidden: S_l = act(T_{l-1} W + b), and the next
+    layer reads T_l = S_l + Z_l with Z_l ~ N(0, noise_std^2 I) drawn from ``generator`` (the
+    default generator when None; Goldfeld et al. 2019, Sec. 3). Any further layer is the
+    output: its logits, no noise. Returns one ``(..., B, width)`` tensor per layer.
+    """
+    outputs = []
+    for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        x = torch.matmul(x, w) + b
+        if layer < len(activations):
+            x = HIDDEN_ACTIVATIONS[activations[layer]](x)
+            outputs.append(x)
+            if noise_std:
+                x = x + noise_std * torch.randn(x.shape, generator=generator, device=x.device,
+                                                dtype=x.dtype)
+        else:
+            outputs.append(x)
+    return outputs
+
+
 class BatchedMLP(torch.nn.Module):
     """R fully connected nets ``widths[0] -> ... -> widths[-1]``, softmax output, one tensor each.
 
     widths: layer sizes including input and output, e.g. (12, 10, 7, 5, 4, 3, 2).
     activations: one hidden activation name per hidden layer (keys of HIDDEN_ACTIVATIONS).
     seeds: one integer seed per repetition; it alone fixes that repetition's initial weights.
+    noise_std: beta >= 0; every hidden layer's output gets N(0, beta^2) noise in every forward
+    pass (training and evaluation), drawn from the default generator of the device.
     """
 
     def __init__(self, widths: Sequence[int], activations: Sequence[str], seeds: Sequence[int],
-                 init: str):
+                 init: str, noise_std: float = 0.0):
         super().__init__()
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
                              f"got {len(activations)}")
-        self.activations = [HIDDEN_ACTIVATIONS[name] for name in activations]
+        if not noise_std >= 0:
+            raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+        self.activations = list(activations)
+        self.noise_std = float(noise_std)
         generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
@@ -69,13 +112,9 @@ class BatchedMLP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``.
 
-        Returns a list of ``(R, B, width)`` tensors: the hidden layers after their activation,
-        then the output layer's logits (apply softmax for the recorded output activity).
+        Returns a list of ``(R, B, width)`` tensors: the hidden layers' pre-noise outputs S_l
+        (after their activation; the noise goes only into the next layer's input), then the
+        output layer's logits (apply softmax for the recorded output activity).
         """
-        outputs = []
-        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            x = torch.matmul(x, w) + b
-            if layer < len(self.activations):
-                x = self.activations[layer](x)
-            outputs.append(x)
-        return outputs
+        return propagate(x, self.weights, self.biases, self.activations,
+                         noise_std=self.noise_std)

@@ -11,7 +11,7 @@ from ibrepro.atomic import write_netcdf
 from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.train.loop import SPLITS, resolve_device, train
 from ibrepro.train.schedule import snapshot_epochs
-from ibrepro.train.writer import ActivationWriter
+from ibrepro.train.writer import ActivationWriter, WeightWriter
 
 
 def layer_names(spec: dict) -> list[str]:
@@ -20,12 +20,13 @@ def layer_names(spec: dict) -> list[str]:
 
 
 def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str | Path,
-                   metrics_path: str | Path, *, device: str = "auto",
-                   progress: bool = True) -> None:
+                   metrics_path: str | Path, weights_path: str | Path, *,
+                   device: str = "auto", progress: bool = True) -> None:
     """Train the experiment ``spec`` (resolved, see ``ibrepro.config``) on its dataset file.
 
-    Writes ``activations.nc`` while training (streamed, atomic) and then ``metrics.nc``; both
-    carry the provenance attrs (spec, code version, torch version, device, dataset checksum).
+    Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
+    ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
+    dataset checksum).
     """
     data = xr.load_dataset(dataset_path)
     x, y = data["x"].values, data["y"].values
@@ -41,9 +42,14 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=[*spec["hidden"], n_classes], layer_names=layer_names(spec),
         labels=y, split=split, attrs=attrs,
-    ) as writer:
+    ) as writer, WeightWriter.create(
+        weights_path, repetitions=spec["repetitions"], epochs=epochs,
+        widths=[x.shape[1], *spec["hidden"], n_classes], activations=spec["activations"],
+        noise_std=spec.get("noise_std", 0.0), attrs=attrs,
+    ) as weights:
         history = train(spec, x, y, split == "train", snapshot_epochs=epochs,
-                        on_snapshot=writer.write, device=torch_device, progress=progress)
+                        on_snapshot=writer.write, on_weights=weights.write,
+                        device=torch_device, progress=progress)
     coords = {"rep": np.arange(spec["repetitions"]), "epoch": np.arange(spec["epochs"] + 1),
               "split": list(SPLITS)}
     dims = ("rep", "epoch", "split")

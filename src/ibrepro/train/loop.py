@@ -54,7 +54,8 @@ class _BatchedRun:
                  seeds: list[int]):
         device = x.device
         widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
-        self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"]).to(device)
+        self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
+                                noise_std=spec.get("noise_std", 0.0)).to(device)
         params = list(self.model.parameters())
         if spec["optimizer"] == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=spec["lr"])
@@ -105,8 +106,9 @@ class _BatchedRun:
 
 def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
           snapshot_epochs: np.ndarray, on_snapshot: Callable[[int, np.ndarray], None],
-          device: torch.device, seeds: list[int] | None = None,
-          progress: bool = True) -> History:
+          device: torch.device, seeds: list[int] | None = None, progress: bool = True,
+          on_weights: Callable[[int, list[np.ndarray], list[np.ndarray]], None] | None = None,
+          ) -> History:
     """Train ``spec["repetitions"]`` nets of ``spec`` together; return their history.
 
     x: ``(sample, feature)`` inputs, y: ``(sample,)`` int labels, train_mask: bool ``(sample,)``.
@@ -114,8 +116,15 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     activations)`` receives float32 ``(rep, sample, unit)`` at each epoch of ``snapshot_epochs``.
     seeds: per-repetition seeds, default ``repetition_seeds(spec["seed"], spec["repetitions"])``;
     a repetition's seed alone fixes its initialisation and mini-batch orders.
+    ``on_weights(epoch, weights, biases)``, if given, receives each layer's float32
+    ``(rep, fan_in, fan_out)`` weights and ``(rep, fan_out)`` biases at the same epochs.
+    With ``spec["noise_std"]`` = beta > 0, every hidden layer's output gets N(0, beta^2) noise
+    (``BatchedMLP``) from the default generator seeded here with ``spec["seed"]``: the same
+    config and seeds give the same noise on the same device, a fresh draw per repetition
+    (repetition r's noise, unlike its initialisation, depends on R); the snapshots hold the
+    pre-noise outputs S_l.
     """
-    torch.manual_seed(spec["seed"])  # nothing should draw from it; fixed anyway
+    torch.manual_seed(spec["seed"])  # the hidden-layer noise (if any) draws from it
     run = _BatchedRun(
         spec,
         torch.as_tensor(x, dtype=torch.float32, device=device),
@@ -130,6 +139,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         history[epoch].copy_(run.metrics)
         if epoch in snapshots:
             on_snapshot(epoch, run.activations.cpu().numpy())
+            if on_weights is not None:
+                on_weights(epoch, [w.detach().cpu().numpy() for w in run.model.weights],
+                           [b.detach().cpu().numpy()[:, 0] for b in run.model.biases])
 
     run.evaluate()
     record(0)
@@ -148,7 +160,9 @@ def _graph_step(run: _BatchedRun) -> Callable[[bool], None]:
     """A callable that trains one epoch: eager warm-up epochs on a side stream, then the
     replay of one CUDA graph holding a whole epoch (``torch.cuda.graphs``' whole-network
     capture). Warm-up epochs are real epochs, counted like all others. The graph always
-    records the layer outputs (cheap on the GPU), so ``record`` is ignored."""
+    records the layer outputs (cheap on the GPU), so ``record`` is ignored. Hidden-layer noise
+    draws from the default CUDA generator, which capture supports: each replay advances its
+    Philox offset, so every epoch gets fresh noise."""
     graph: torch.cuda.CUDAGraph | None = None
     warmup = torch.cuda.Stream()
     calls = 0

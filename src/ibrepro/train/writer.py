@@ -1,13 +1,14 @@
-"""Streaming writer of ``activations.nc`` (DESIGN.md file contract).
+"""Streaming writers of ``activations.nc`` and ``weights.nc`` (DESIGN.md file contracts).
 
 Snapshots are written one epoch at a time as training produces them, so a paper-scale run
-never holds all activations in memory. The file is written beside its target and renamed into
-place on close (``ibrepro.atomic``): a killed job leaves no complete-looking file.
+never holds all activations (or weights) in memory. Each file is written beside its target and
+renamed into place on close (``ibrepro.atomic``): a killed job leaves no complete-looking file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -17,13 +18,8 @@ import numpy as np
 from ibrepro.atomic import atomic_path
 
 
-class ActivationWriter:
-    """Writes ``activation(rep, epoch, sample, unit)`` snapshot by snapshot.
-
-    Coordinates: ``rep``, ``epoch`` (the snapshot epochs), ``sample``, ``unit``; on ``unit``,
-    ``layer`` (1-based, the last is the output) and ``layer_name``; on ``sample``, the label ``y``
-    and the ``split`` ("train"/"test"), so estimators need no second file.
-    """
+class _SnapshotWriter:
+    """An open netCDF file with one slot per snapshot epoch; knows which slots are written."""
 
     def __init__(self, dataset: netCDF4.Dataset, epochs: Sequence[int]):
         self._nc = dataset
@@ -32,16 +28,45 @@ class ActivationWriter:
 
     @classmethod
     @contextlib.contextmanager
-    def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
-               layer_widths: Sequence[int], layer_names: Sequence[str], labels: np.ndarray,
-               split: np.ndarray, attrs: dict[str, str]) -> Iterator[ActivationWriter]:
+    def _open(cls, target: str | Path, repetitions: int, epochs: Sequence[int],
+              attrs: dict[str, str]) -> Iterator[_SnapshotWriter]:
+        """The file at a temporary path with dims and coords ``rep`` and ``epoch``; renamed to
+        ``target`` on success, after checking that every epoch was written."""
         with atomic_path(target) as tmp, netCDF4.Dataset(tmp, "w", format="NETCDF4") as nc:
-            n_units = sum(layer_widths)
-            for name, size in (("rep", repetitions), ("epoch", len(epochs)),
-                               ("sample", len(labels)), ("unit", n_units)):
+            for name, size in (("rep", repetitions), ("epoch", len(epochs))):
                 nc.createDimension(name, size)
             _put(nc, "rep", ("rep",), np.arange(repetitions))
             _put(nc, "epoch", ("epoch",), np.asarray(epochs, dtype=np.int64))
+            nc.setncatts(attrs)
+            writer = cls(nc, epochs)
+            yield writer
+            missing = set(writer._epoch_index) - writer._written
+            if missing:
+                raise RuntimeError(f"snapshots never written for epochs {sorted(missing)}")
+
+    def _slot(self, epoch: int) -> int:
+        self._written.add(epoch)
+        return self._epoch_index[epoch]
+
+
+class ActivationWriter(_SnapshotWriter):
+    """Writes ``activation(rep, epoch, sample, unit)`` snapshot by snapshot.
+
+    Coordinates: ``rep``, ``epoch`` (the snapshot epochs), ``sample``, ``unit``; on ``unit``,
+    ``layer`` (1-based, the last is the output) and ``layer_name``; on ``sample``, the label ``y``
+    and the ``split`` ("train"/"test"), so estimators need no second file.
+    """
+
+    @classmethod
+    @contextlib.contextmanager
+    def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
+               layer_widths: Sequence[int], layer_names: Sequence[str], labels: np.ndarray,
+               split: np.ndarray, attrs: dict[str, str]) -> Iterator[ActivationWriter]:
+        with cls._open(target, repetitions, epochs, attrs) as writer:
+            nc = writer._nc
+            n_units = sum(layer_widths)
+            for name, size in (("sample", len(labels)), ("unit", n_units)):
+                nc.createDimension(name, size)
             _put(nc, "sample", ("sample",), np.arange(len(labels)))
             _put(nc, "unit", ("unit",), np.arange(n_units))
             _put(nc, "layer", ("unit",), np.repeat(np.arange(1, len(layer_widths) + 1),
@@ -55,18 +80,51 @@ class ActivationWriter:
                 shuffle=True, chunksizes=(1, 1, len(labels), n_units),
             )
             variable.coordinates = "layer layer_name y split"
-            variable.long_name = "layer output (softmax probabilities for the output layer)"
-            nc.setncatts(attrs)
-            writer = cls(nc, epochs)
+            variable.long_name = ("layer output (softmax probabilities for the output layer; "
+                                  "the pre-noise S_l of a noisy hidden layer)")
             yield writer
-            missing = set(writer._epoch_index) - writer._written
-            if missing:
-                raise RuntimeError(f"snapshots never written for epochs {sorted(missing)}")
 
     def write(self, epoch: int, activation: np.ndarray) -> None:
         """Store the snapshot of ``epoch``: ``activation`` is ``(rep, sample, unit)`` float32."""
-        self._nc["activation"][:, self._epoch_index[epoch]] = activation
-        self._written.add(epoch)
+        self._nc["activation"][:, self._slot(epoch)] = activation
+
+
+class WeightWriter(_SnapshotWriter):
+    """Writes ``weight_<l>(rep, epoch, in_<l>, out_<l>)`` and ``bias_<l>(rep, epoch, out_<l>)``
+    for layers l = 1..L (L the output) snapshot by snapshot, float32, uncompressed (an SZT
+    net has 294 parameters: 50 reps x 280 snapshots is 16 MB).
+
+    Layer l maps T_{l-1} (T_0 = x) to S_l = act_l(T_{l-1} W_l + b_l); attrs ``activations``
+    (JSON list of the hidden activations; the output is softmax) and ``noise_std`` (beta of
+    the N(0, beta^2) noise added to each hidden S_l) say how to re-propagate inputs.
+    """
+
+    @classmethod
+    @contextlib.contextmanager
+    def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
+               widths: Sequence[int], activations: Sequence[str], noise_std: float,
+               attrs: dict[str, str]) -> Iterator[WeightWriter]:
+        """widths: layer sizes from input to output, e.g. (12, 10, 7, 5, 4, 3, 2)."""
+        attrs = {**attrs, "activations": json.dumps(list(activations)),
+                 "noise_std": float(noise_std)}
+        with cls._open(target, repetitions, epochs, attrs) as writer:
+            nc = writer._nc
+            shapes = zip(widths[:-1], widths[1:], strict=False)
+            for layer, (fan_in, fan_out) in enumerate(shapes, 1):
+                nc.createDimension(f"in_{layer}", fan_in)
+                nc.createDimension(f"out_{layer}", fan_out)
+                nc.createVariable(f"weight_{layer}", "f4",
+                                  ("rep", "epoch", f"in_{layer}", f"out_{layer}"))
+                nc.createVariable(f"bias_{layer}", "f4", ("rep", "epoch", f"out_{layer}"))
+            yield writer
+
+    def write(self, epoch: int, weights: Sequence[np.ndarray],
+              biases: Sequence[np.ndarray]) -> None:
+        """Store ``epoch``'s parameters: per layer ``(rep, in, out)`` and ``(rep, out)``."""
+        slot = self._slot(epoch)
+        for layer, (w, b) in enumerate(zip(weights, biases, strict=True), 1):
+            self._nc[f"weight_{layer}"][:, slot] = w
+            self._nc[f"bias_{layer}"][:, slot] = b
 
 
 def _put(nc: netCDF4.Dataset, name: str, dims: tuple[str, ...], values: np.ndarray) -> None:

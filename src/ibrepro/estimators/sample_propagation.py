@@ -1,0 +1,240 @@
+"""Sample propagation (SP): I(X;T_l) of a noisy network, in nats (Goldfeld et al. 2019, Sec. 3).
+
+In a noisy network T_l = S_l + Z_l with S_l = f_l(T_{l-1}) and Z_l ~ N(0, beta^2 I_d) on every
+hidden layer, so p_T = p_S * phi_beta. Given the n inputs x_i (equiprobable) and samples of S,
+
+    I_SP(X;T_l) = h(p^_S * phi_beta) - (1/n) sum_x h(p^_{S^(x)} * phi_beta)          (eq. 1)
+
+where p^_S is the empirical law of the n recorded pre-noise outputs s_i = S_l(x_i) (one noisy
+pass per input: the training run's evaluation, ``activations.nc``) and p^_{S^(x)} that of
+``propagations`` = n_x outputs of x drawn by re-propagating x with fresh noise through the
+saved weights (``weights.nc``). Each term is the entropy of an equal-weight Gaussian mixture,
+computed by Monte Carlo integration: h = -E[ln p(G)], G drawn from the mixture (Sec. 3, "Monte
+Carlo integration"). For l = 1, S_1 = f_1(x) is deterministic and the conditional term is
+exactly h(Z_1) = (d/2) ln(2 pi e beta^2) (footnote 3). I(T_l;Y) = E[ln p(G|Y) - ln p(G)] with
+(G, Y) drawn from the mixture of all n components (a component's class is Y): the same MC
+samples, scored against all components and against their own class's components.
+
+Choices: MC samples pick components without replacement, cycling (stratified, unbiased, lower
+variance than i.i.d. picks); layer 1's s_1 are the recorded ones, so re-propagation starts at
+T_1 = s_1 + Z_1 (weights of layers >= 2 only). The softmax output layer has no noise (the
+paper's T_L = f_L(T_{L-1})): its I(X;T_L) is not a Gaussian-mixture quantity and both
+estimates are NaN for it. Every call seeds its own generator with ``seed``: the same numbers
+for every (rep, epoch) block (common random numbers, smooth curves); results depend on the
+device's generator and on how ``apply`` blocks epochs, not on anything else.
+
+Numerics: float64 throughout; squared distances from one matmul of centred, augmented vectors
+(no TF32), sums of exponentials per row over blocks of at most ``BLOCK_ELEMENTS`` pairs, each
+row shifted by its own component's exponent (known: -|z|^2 / 2), so no max pass is needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ibrepro.nets.mlp import Network, propagate
+
+from .entropy import MI
+from .inputs import check_layer
+from .registry import Estimator, register
+
+BLOCK_ELEMENTS = 1 << 17  # (point, centre) pairs per block on the CPU, float64: cache-sized
+CUDA_BLOCK_ELEMENTS = 1 << 26  # on a GPU: 512 MiB per temporary, few kernel launches
+_MIN_ROWS = 32  # points per block however many centres
+# shifted exponents below -700 (terms below 1e-304) are raised to it: invisible next to each
+# point's own term, exp(0) = 1 after the shift, and it avoids exp's slow underflow path
+_LOGIT_FLOOR = -700.0
+
+
+def _log_kernel_means(points: torch.Tensor, own: torch.Tensor, centres: torch.Tensor,
+                      noise_std: float, point_class: torch.Tensor | None = None,
+                      centre_class: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """ln((1/n) sum_j exp(-|g_i - s_j|^2 / (2 beta^2))) - own_i for every point g_i, float64
+    ``(B, m)``.
+
+    points ``(B, m, d)``; own ``(B, m)``: the exponent of g_i's own component, -|z_i|^2 / 2,
+    the shift of its log-sum-exp (so no max pass, and no overflow: no other term exceeds
+    exp(|z_i|^2 / 2)); centres ``(B, n, d)``. With classes (``(m,)`` and ``(n,)`` ints, the
+    centres sorted by class), also the same mean over the centres of g_i's own class.
+    """
+    shift = centres.mean(dim=-2, keepdim=True)  # translation invariance, small norms
+    g, s = points - shift, centres - shift
+    scale = 1.0 / (2.0 * noise_std**2)
+    g_sq, s_sq = (g * g).sum(-1, keepdim=True), (s * s).sum(-1, keepdim=True)
+    # left_i . right_j = -scale |g_i - s_j|^2 - own_i
+    left = torch.cat([g, g_sq, torch.ones_like(g_sq), -own[..., None]], dim=-1)
+    right = torch.cat([2 * scale * s, -scale * torch.ones_like(s_sq), -scale * s_sq,
+                       torch.ones_like(s_sq)], dim=-1).transpose(-1, -2)
+    batch, m, n = points.shape[0], points.shape[-2], centres.shape[-2]
+    block = BLOCK_ELEMENTS if points.device.type == "cpu" else CUDA_BLOCK_ELEMENTS
+    rows = min(m, max(_MIN_ROWS, block // n))  # whole rows first, then several groups
+    group_step = max(1, min(batch, block // (rows * n)))
+    if point_class is not None:
+        classes, counts = torch.unique_consecutive(centre_class, return_counts=True)
+        bounds = [0, *torch.cumsum(counts, 0).tolist()]
+    every = torch.empty(batch, m, dtype=torch.float64, device=points.device)
+    own_class = torch.empty_like(every) if point_class is not None else None
+    for g0 in range(0, batch, group_step):
+        g1 = min(batch, g0 + group_step)
+        for r0 in range(0, m, rows):
+            r1 = min(m, r0 + rows)
+            kernel = torch.bmm(left[g0:g1, r0:r1], right[g0:g1])  # (g, r, n), shifted exponents
+            kernel.clamp_(min=_LOGIT_FLOOR).exp_()
+            every[g0:g1, r0:r1] = torch.log(kernel.sum(dim=-1))
+            if own_class is not None:
+                per_class = torch.stack([kernel[..., a:b].sum(dim=-1)
+                                         for a, b in zip(bounds[:-1], bounds[1:], strict=True)], -1)
+                pick = torch.searchsorted(classes, point_class[r0:r1])  # (r,)
+                mass = per_class.gather(-1, pick.expand(g1 - g0, -1)[..., None]).squeeze(-1)
+                own_class[g0:g1, r0:r1] = torch.log(mass / counts[pick])
+    return every - math.log(n), own_class
+
+
+def _mc_points(centres: torch.Tensor, noise_std: float, samples: int,
+               generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``samples`` draws from each group's mixture (1/n) sum_j N(s_j, beta^2 I): components
+    picked without replacement, cycling. Returns the points ``(B, samples, d)``, the exponent
+    -|z|^2 / 2 of each point's own component ``(B, samples)`` and the component index of each
+    ``(samples,)``."""
+    n = centres.shape[-2]
+    order = torch.randperm(n, generator=generator, device=generator.device)
+    pick = order.repeat(-(-samples // n))[:samples].to(centres.device)
+    noise = torch.randn((*centres.shape[:-2], samples, centres.shape[-1]), generator=generator,
+                        device=generator.device, dtype=torch.float64).to(centres.device)
+    own = -0.5 * (noise * noise).sum(dim=-1)
+    return centres[..., pick, :] + noise_std * noise, own, pick
+
+
+def mixture_entropy(centres: torch.Tensor, noise_std: float, *, samples: int,
+                    generator: torch.Generator) -> torch.Tensor:
+    """Monte Carlo h((1/n) sum_j N(s_j, beta^2 I_d)) in **nats**, float64 ``(...)``.
+
+    centres: real ``(..., n, d)``; noise_std: beta > 0; samples: MC draws per group.
+    With G = s_c + beta Z (c a uniform component), ln p(G) = ln phi_beta(beta Z) + ln((1/n)
+    sum_j exp(|Z|^2 / 2 - |G - s_j|^2 / (2 beta^2))); the first term's mean is known,
+    -(d/2) ln(2 pi e beta^2), and only the second is averaged over draws (a control variate:
+    exact for well separated components, unbiased always).
+    """
+    _check_positive("noise_std", noise_std)
+    _check_positive("samples", samples)
+    flat = centres.reshape(-1, *centres.shape[-2:]).to(torch.float64)
+    points, own, _ = _mc_points(flat, noise_std, samples, generator)
+    log_means, _ = _log_kernel_means(points, own, flat, noise_std)
+    h = _gaussian_entropy(centres.shape[-1], noise_std) - log_means.mean(dim=-1)
+    return h.reshape(centres.shape[:-2])
+
+
+def _entropy_and_label_information(centres: torch.Tensor, labels: torch.Tensor,
+                                   noise_std: float, samples: int,
+                                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """h(T) and I(T;Y) in nats of T = s_I + Z, I uniform on the components, Y its label.
+
+    centres ``(B, n, d)`` float64, labels ``(n,)``; both results float64 ``(B,)``.
+    """
+    order = torch.argsort(labels, stable=True)  # classes become contiguous
+    centres, labels = centres[:, order], labels[order]
+    points, own, pick = _mc_points(centres, noise_std, samples, generator)
+    every, own_class = _log_kernel_means(points, own, centres, noise_std, labels[pick], labels)
+    h = _gaussian_entropy(centres.shape[-1], noise_std) - every.mean(dim=-1)
+    return h, (own_class - every).mean(dim=-1)
+
+
+def _conditional_entropies(first: torch.Tensor, network: Network, propagations: int,
+                           samples: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """(1/n) sum_x h(p^_{S_l^(x)} * phi_beta) for hidden layers l = 2..L-1, float64 ``(B,)``.
+
+    first: the recorded S_1 ``(B, n, d_1)``; network: float64 parameters ``(B, ...)``.
+    Inputs go in chunks, each repeated ``propagations`` times through layers 2..L-1.
+    """
+    beta = network.noise_std
+    hidden = len(network.activations)
+    weights, biases = network.weights[1:hidden], network.biases[1:hidden]
+    batch, n, _ = first.shape
+    widest = max(samples, sum(w.shape[-1] for w in weights), first.shape[-1])
+    block = BLOCK_ELEMENTS if first.device.type == "cpu" else CUDA_BLOCK_ELEMENTS
+    chunk = max(1, min(n, block // (batch * propagations * widest)))
+    totals = [torch.zeros(batch, dtype=torch.float64, device=first.device) for _ in weights]
+    for start in range(0, n, chunk):
+        s1 = first[:, start:start + chunk]  # (B, c, d_1)
+        c = s1.shape[1]
+        paths = s1.repeat_interleave(propagations, dim=1)  # (B, c * n_x, d_1)
+        noise = torch.randn(paths.shape, generator=generator, device=generator.device,
+                            dtype=torch.float64).to(paths.device)
+        outputs = propagate(paths + beta * noise, weights, biases, network.activations[1:],
+                            noise_std=beta, generator=generator)
+        for k, s in enumerate(outputs):  # s: (B, c * n_x, d_l)
+            groups = s.reshape(batch * c, propagations, s.shape[-1])
+            totals[k] += mixture_entropy(groups, beta, samples=samples,
+                                         generator=generator).reshape(batch, c).sum(dim=-1)
+    return [total / n for total in totals]
+
+
+def sample_propagation(layers: Sequence[torch.Tensor], labels: torch.Tensor, *,
+                       network: Network, mc_samples: int, propagations: int,
+                       conditional_mc_samples: int, seed: int = 0) -> MI:
+    """I(X;T_l) and I(T_l;Y) in **nats** for every layer of a noisy network (eq. 1 above).
+
+    layers: the recorded pre-noise outputs S_l, one real ``(..., sample, d_l)`` tensor per layer
+    (the last is the softmax output); labels: int ``(sample,)``; network: the same snapshots'
+    parameters (``weights (..., in, out)``, ``biases (..., 1, out)``) with noise_std = beta > 0.
+    mc_samples: MC draws for h(T_l) (and I(T_l;Y)); at least n visits every component once;
+    propagations: n_x re-propagations of each input; conditional_mc_samples: MC draws for each
+    h(T_l | X = x); seed: of the generator.
+    Returns float64 ``(..., layer)`` tensors on the input's device; the output layer is NaN.
+    """
+    beta = network.noise_std
+    if not beta > 0:
+        raise ValueError(f"sample-propagation needs a noisy network (noise_std > 0), got {beta!r}")
+    for name, value in (("mc_samples", mc_samples), ("propagations", propagations),
+                        ("conditional_mc_samples", conditional_mc_samples)):
+        _check_positive(name, value)
+    if len(layers) != len(network.weights):
+        raise ValueError(f"{len(layers)} layers of activations but {len(network.weights)} "
+                         "layers of weights")
+    for acts in layers:
+        check_layer(acts, labels)
+    device = layers[0].device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    batch = layers[0].shape[:-2]
+    flat = [acts.reshape(-1, *acts.shape[-2:]).to(torch.float64) for acts in layers]
+    net = Network([w.reshape(-1, *w.shape[-2:]).to(device, torch.float64) for w in network.weights],
+                  [b.reshape(-1, *b.shape[-2:]).to(device, torch.float64) for b in network.biases],
+                  list(network.activations), beta)
+    labels = labels.to(device)
+    hidden = len(network.activations)
+    i_xt = torch.full((flat[0].shape[0], len(layers)), math.nan, dtype=torch.float64,
+                      device=device)
+    i_ty = i_xt.clone()
+    conditional = [_gaussian_entropy(flat[0].shape[-1], beta),
+                   *_conditional_entropies(flat[0], net, propagations, conditional_mc_samples,
+                                           generator)]
+    for layer in range(hidden):
+        h, info = _entropy_and_label_information(flat[layer], labels, beta, mc_samples,
+                                                 generator)
+        i_xt[:, layer] = h - conditional[layer]
+        i_ty[:, layer] = info
+    return MI(I_XT=i_xt.reshape(*batch, len(layers)), I_TY=i_ty.reshape(*batch, len(layers)))
+
+
+def _gaussian_entropy(d: int, noise_std: float) -> float:
+    """h(N(0, beta^2 I_d)) = (d/2) ln(2 pi e beta^2) in nats."""
+    return 0.5 * d * math.log(2 * math.pi * math.e * noise_std**2)
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+
+
+register(Estimator(
+    method="sample-propagation", fn=sample_propagation, units="nats",
+    params={"mc_samples": int, "propagations": int, "conditional_mc_samples": int},
+    defaults={"seed": 0}, needs=("activations", "weights", "noise"),
+    reference="Goldfeld et al. 2019, Sec. 3 (sample propagation, Monte Carlo integration)",
+    description="Noisy nets: h(T) - mean_x h(T|X=x), Gaussian-mixture entropies by Monte "
+                "Carlo, conditional samples re-propagated through the saved weights; nats.",
+))
