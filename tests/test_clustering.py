@@ -351,7 +351,7 @@ def test_shipped_measures_resolve_with_defaults():
     spec = load(CONFIG)
     assert spec.measures["unit-entropy-0.05"] == {
         "name": "unit-entropy-0.05", "method": "unit-binned-entropy",
-        "params": {"size": 0.05, "first_epoch": 0.0, "last_epoch": math.inf}}
+        "params": {"size": 0.05, "first_epoch": 0, "last_epoch": -1}}
     assert load({k: v for k, v in CONFIG.items() if k != "measures"}).measures == {}
 
 

@@ -154,17 +154,19 @@ def binned_entropy_file(acts: xr.Dataset, device: torch.device, *, size: float) 
 
 
 def unit_entropy_file(acts: xr.Dataset, device: torch.device, *, size: float,
-                      first_epoch: float, last_epoch: float) -> xr.Dataset:
+                      first_epoch: int, last_epoch: int) -> xr.Dataset:
     """``H_unit(rep, epoch, unit)`` in nats; the slope over epochs in ``[first_epoch,
-    last_epoch]`` of each unit, ``slope(rep, unit)``, and over each layer's units its
-    ``slope_mean`` and ``slope_std(rep, layer)``, in nats/epoch."""
+    last_epoch]`` (``last_epoch = -1``: through the last recorded epoch) of each unit,
+    ``slope(rep, unit)``, and over each layer's units its ``slope_mean`` and
+    ``slope_std(rep, layer)``, in nats/epoch."""
     unit_layer, coords = _coords(acts)
     h = np.empty((acts.sizes["rep"], acts.sizes["epoch"], acts.sizes["unit"]))
     for rep, where, block in blocks(acts, "activation", device):
         h[rep, where] = unit_binned_entropy(block, size=size).cpu()
     h_series = torch.from_numpy(h).transpose(1, 2)  # (rep, unit, epoch)
     slope = least_squares_slope(h_series, torch.tensor(coords["epoch"]),
-                                first=first_epoch, last=last_epoch)
+                                first=first_epoch,
+                                last=math.inf if last_epoch < 0 else last_epoch)
     mean, std = slope_stats(slope, torch.tensor(unit_layer), torch.tensor(coords["layer"]))
     rate = {"units": "nats/epoch", "first_epoch": first_epoch, "last_epoch": last_epoch}
     return xr.Dataset(
@@ -233,7 +235,7 @@ register(Measure(
 ))
 register(Measure(
     method="unit-binned-entropy", fn=unit_entropy_file, params={"size": float},
-    defaults={"first_epoch": 0.0, "last_epoch": math.inf},
+    defaults={"first_epoch": 0, "last_epoch": -1},  # -1: the last epoch (JSON has no inf)
     variables=("H_unit", "slope", "slope_mean", "slope_std"),
     reference="Goldfeld et al. 2019, Sec. 5.2 (per-unit slopes, layer 3 of the MNIST CNN)",
     description="H(Bin(T_l(k))) per unit in nats and its least-squares slope over epochs "
