@@ -102,3 +102,28 @@ def test_cli_check_exits_2_with_the_message(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "config.scale: 'huge' is not one of ['paper', 'quick']" in result.stderr
+
+
+def test_estimates_all_builds_every_applicable_pair_and_every_measure():
+    spec = load({**CONFIG, "estimates": {"paper": "all"}})
+    assert spec.mi_pairs() == spec.applicable_pairs()
+    assert spec.measure_pairs() == [(e, m) for e in spec.experiments for m in spec.measures]
+
+
+def test_estimates_list_keeps_its_experiments_in_full_plus_what_the_figures_read():
+    spec = load({**CONFIG, "scale": "quick", "estimates": {"quick": ["szt-tanh-relu"]},
+                 "figures": ["rip/fig2"]})  # reads szt-relu-tanh and szt-tanh-relu, bin 0.07
+    pairs = set(spec.mi_pairs())
+    full = {(e, s) for e, s in spec.applicable_pairs() if e == "szt-tanh-relu"}
+    assert pairs == full | {("szt-relu-tanh", "bin-size-0.07")}
+    assert {e for e, _ in spec.measure_pairs()} == {"szt-tanh-relu"}
+    assert ("szt-tanh", "bin-size-0.07") not in pairs  # no figure reads it
+
+
+@pytest.mark.parametrize("value, message", [
+    (["szt-tahn"], r"config\.estimates\.paper: 'szt-tahn' is not an experiment; defined: "),
+    ("some", r"config\.estimates\.paper: 'some' is not 'all' or a list of experiment names"),
+])
+def test_estimates_names_the_bad_value(value, message):
+    with pytest.raises(ConfigError, match=message):
+        load({**CONFIG, "estimates": {"paper": value}})

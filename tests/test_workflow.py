@@ -13,6 +13,7 @@ import xarray as xr
 
 from ibrepro.config import load_file
 from ibrepro.estimators import get
+from ibrepro.figures import get as get_item
 
 pytestmark = pytest.mark.workflow
 
@@ -67,10 +68,12 @@ def test_quick_scale_builds_every_target(built):
     assert (results / "tables/rip/table1.csv").exists()
     mi_files = sorted(p.relative_to(results / "mi").as_posix()
                       for p in (results / "mi").glob("*/*.nc"))
-    assert len(mi_files) == len(SPEC.applicable_pairs())
+    assert mi_files == sorted(f"{e}/{s}.nc" for e, s in SPEC.mi_pairs())
+    # every configured estimator ran on some experiment (config.yaml: estimates)
+    assert {s for _, s in SPEC.mi_pairs()} == set(SPEC.estimators)
     assert sorted(p.stem for p in (results / "data").glob("*.nc")) == sorted(SPEC.datasets)
     measure_files = list((results / "measures").glob("*/*.nc"))
-    assert len(measure_files) == len(SPEC.experiments) * len(SPEC.measures) > 0
+    assert len(measure_files) == len(SPEC.measure_pairs()) >= len(SPEC.measures) > 0
     with xr.open_dataset(results / "mi/szt-tanh/bin-size-0.07.nc") as mi:
         assert mi["I_XT"].dims == ("rep", "epoch", "layer") and mi.attrs["units"] == "bits"
         assert mi.sizes == {"rep": 3, "epoch": 60, "layer": 6}
@@ -108,12 +111,15 @@ def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
 def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/binning.py")
     assert set(jobs) == {"estimate", "figure"}  # no data, train or table job
-    # every experiment under every binning estimator, and nothing else
+    # every built MI file of a binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
-        f"results/quick/mi/{e}/{s}.nc" for e in SPEC.experiments for s in BINNING)
+        f"results/quick/mi/{e}/{s}.nc" for e, s in SPEC.mi_pairs() if s in BINNING)
     assert 0 < len(BINNING) < len(SPEC.estimators)
-    figures = {Path(p).name for p in jobs["figure"] if p.endswith(".png")}
-    assert figures == {"fig1.png", "fig2.png"}  # fig17 reads metrics only
+    rendered = {p.removeprefix("results/quick/figures/").removesuffix(".png")
+                for p in jobs["figure"] if p.endswith(".png")}
+    readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)}
+    assert rendered == readers and "rip/fig1" in readers
+    assert "rip/fig17" not in rendered  # reads metrics only
     assert scheduled(built) == {}
 
 
@@ -121,7 +127,7 @@ def test_editing_the_clustering_module_reruns_only_the_measures(built):
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/clustering.py")
     assert set(jobs) == {"measure"}  # no estimate; no figure reads a measure yet
     assert sorted(jobs["measure"]) == sorted(
-        f"results/quick/measures/{e}/{m}.nc" for e in SPEC.experiments for m in SPEC.measures)
+        f"results/quick/measures/{e}/{m}.nc" for e, m in SPEC.measure_pairs())
 
 
 @pytest.mark.parametrize("override, message", [

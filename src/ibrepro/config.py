@@ -36,12 +36,28 @@ class Spec:
     estimators: dict[str, dict]  # {"name", "method", "params"}
     figures: tuple[str, ...]
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
+    estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
         return [(e, s) for e, exp in self.experiments.items()
                 for s, est in self.estimators.items()
                 if estimators.skip_reason(exp, est["method"]) is None]
+
+    def _in_full(self) -> list[str]:
+        return list(self.experiments) if self.estimates is None else list(self.estimates)
+
+    def mi_pairs(self) -> list[tuple[str, str]]:
+        """The (experiment, estimator) MI files to build: every applicable pair of the
+        experiments ``estimates`` names (all by default), and every pair a figure reads."""
+        read = {pair for item in self.figures for pair in figures.get(item).mi}
+        full = set(self._in_full())
+        return [(e, s) for e, s in self.applicable_pairs() if e in full or (e, s) in read]
+
+    def measure_pairs(self) -> list[tuple[str, str]]:
+        """The (experiment, measure) files to build: every measure of the experiments
+        ``estimates`` names (all by default)."""
+        return [(e, m) for e in self._in_full() for m in self.measures]
 
 
 def _schema() -> dict:
@@ -57,6 +73,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
         unknown = sorted(set(error.instance) - set(error.schema["properties"]))
         allowed = ", ".join(sorted(error.schema["properties"]))
         return f"unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {allowed}"
+    if error.validator == "oneOf":  # name the alternatives by their descriptions
+        options = [sub.get("description", repr(sub.get("const"))) for sub in error.validator_value]
+        return f"{error.instance!r} is not {' or '.join(options)}"
     return error.message
 
 
@@ -98,11 +117,16 @@ def load(config: dict) -> Spec:
                             f"a dataset; defined: {', '.join(sorted(datasets))}")
     for item_id in config["figures"]:
         problems.extend(_figure_problems(item_id, experiments, estimator_specs, datasets))
+    in_full = config["estimates"][config["scale"]]
+    problems.extend(f"config.estimates.{config['scale']}: {e!r} is not an experiment; defined: "
+                    f"{', '.join(sorted(experiments))}"
+                    for e in ([] if in_full == "all" else in_full) if e not in experiments)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
-                figures=tuple(config["figures"]), measures=measure_specs)
+                figures=tuple(config["figures"]), measures=measure_specs,
+                estimates=None if in_full == "all" else tuple(in_full))
 
 
 def _dataset(entry: dict, defs: dict, scale: str) -> dict:

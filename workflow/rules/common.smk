@@ -31,13 +31,12 @@ def item_ids(kind):
 
 
 def final_outputs():
-    """The targets of the workflow: the configured items, the MI of every (experiment,
-    estimator) pair where the estimator applies, every (experiment, measure) file and every
+    """The targets of the workflow: the configured items, the MI and measure files that
+    ``config.yaml: estimates`` selects (``Spec.mi_pairs``, ``Spec.measure_pairs``) and every
     dataset."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
-    mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.applicable_pairs()]
-    measured = [str(paths.measure_file(RESULTS, e, m))
-                for e in SPEC.experiments for m in SPEC.measures]
+    mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.mi_pairs()]
+    measured = [str(paths.measure_file(RESULTS, e, m)) for e, m in SPEC.measure_pairs()]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
     return items + mi + measured + data
 
