@@ -2,6 +2,7 @@
 
     snakemake --cores all                       # paper scale → results/paper/
     snakemake --cores 2 --config scale=quick    # the same DAG, tiny → results/quick/
+    snakemake --report results/paper/report.html  # every figure and table, with captions
 
 Stages: data → train (all repetitions batched) → estimate (one MI file per experiment and
 estimator) → render (one rule per figure or table ID). The package ``ibrepro`` (src/) does
@@ -14,6 +15,9 @@ min_version("9.0")
 
 
 configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -31,6 +35,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/report.smk"
 
 
 localrules:
@@ -39,6 +44,6 @@ localrules:
 
 rule all:
     """Every configured figure and table, every experiment's MI under every estimator, every
-    dataset."""
+    dataset, and the reproduction report."""
     input:
         final_outputs(),

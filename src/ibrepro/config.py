@@ -30,6 +30,7 @@ class Spec:
 
     scale: str
     device: str
+    train_gpus: int  # GPUs each training job requests (resource ``gpu``); 0 = none
     datasets: dict[str, dict]  # kind defaults filled; `quick` applied as `subsample`
     experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
     estimators: dict[str, dict]  # {"name", "method", "params"}
@@ -89,7 +90,8 @@ def load(config: dict) -> Spec:
         problems.extend(_figure_problems(item_id, experiments, estimator_specs, datasets))
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
+    return Spec(scale=config["scale"], device=config["device"],
+                train_gpus=config["train_gpus"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]))
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
 from ibrepro import estimators, figures, paths  # noqa: E402
+from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
 SPEC = ibrepro.config.load(config)
 RESULTS = f"results/{SPEC.scale}"
@@ -30,12 +31,12 @@ def item_ids(kind):
 
 
 def final_outputs():
-    """The targets of the workflow: the configured items, every (experiment, estimator) MI and
-    every dataset."""
+    """The targets of the workflow: the configured items, every (experiment, estimator) MI,
+    every dataset and the reproduction report."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
     mi = [str(paths.mi_file(RESULTS, e, s)) for e in SPEC.experiments for s in SPEC.estimators]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
-    return items + mi + data
+    return items + mi + data + [str(reproduction.report_file(RESULTS))]
 
 
 def dataset_spec(wildcards):
@@ -74,3 +75,11 @@ def results_root(wildcards, output):
 
 def item_fingerprint(wildcards):
     return figures.fingerprint(wildcards.get("figure") or wildcards.get("table"))
+
+
+def report_category(wildcards):
+    """The HTML report category of a render job: its paper, numbered in FIGURES.md's order."""
+    return reproduction.category(wildcards.get("figure") or wildcards.get("table"))
+
+
+CLAIMS = reproduction.configured(SPEC.experiments, SPEC.estimators, SPEC.datasets)
