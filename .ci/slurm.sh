@@ -13,9 +13,16 @@ TARGETS=(results/quick/mi/szt-tanh/bin-size-0.07.nc results/quick/mi/szt-tanh/bi
 RULES="dataset estimate train"   # the rules of that slice; each must have run as a SLURM job
 
 stop_cluster() {
+  # cancel what is left (a failed or timed-out run) while slurmd can still end its processes
+  scancel --user="$(id -un)" 2>/dev/null || true
+  for _ in $(seq 30); do
+    [ -z "$(squeue -h -t RUNNING,PENDING,COMPLETING 2>/dev/null)" ] && break
+    sleep 1
+  done
   for f in /run/slurmd.pid /run/slurmctld.pid /run/munge/munged.pid; do
     [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
   done
+  rm -rf "$work"
   return 0
 }
 
@@ -64,8 +71,8 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
   install -d -o slurm -g slurm /var/spool/slurmctld /var/log/slurm
   install -d /var/spool/slurmd
-  slurmctld
-  slurmd
+  slurmctld -c   # -c: no jobs recovered from an earlier run's saved state
+  slurmd -c
   for _ in $(seq 60); do
     sinfo -h -o %T 2>/dev/null | grep -qx idle && return 0
     sleep 1
@@ -74,19 +81,28 @@ CONF
   return 1
 }
 
+# A copy of the workflow, so that the slice's tiny results stay out of the checkout
+work=$(mktemp -d)
+cp -r Snakefile config.yaml workflow src "$work"
 trap stop_cluster EXIT
 start_cluster
-rm -rf .snakemake/slurm_logs
+cd "$work"
+export PYTHONPATH="$work/src"   # the jobs run the copied code
 
 # The repository's profile, with this cluster's settings on top: CPU node (train_gpus=0),
-# memory within the node, squeue polling, logs kept as evidence.
-timeout -k 10 420 snakemake --profile workflow/profiles/slurm \
-  --config scale=quick train_gpus=0 --jobs 2 --retries 0 --latency-wait 10 \
+# memory within the node, squeue polling, logs kept as evidence. The slice: quick scale cut to
+# 2 repetitions x 30 epochs, one experiment under two estimators (data, train, estimate jobs).
+cat >ci-slice.yaml <<'YAML'
+scale: quick
+train_gpus: 0
+quick: {repetitions: 2, epochs: 30, snapshots: 10}
+YAML
+timeout -k 10 420 snakemake "${TARGETS[@]}" --profile workflow/profiles/slurm \
+  --configfile config.yaml ci-slice.yaml --jobs 2 --retries 0 --latency-wait 10 \
   --default-resources slurm_partition=debug runtime=10 mem_mb=1000 \
   --set-resources train:mem_mb=2000 estimate:mem_mb=2000 \
   --slurm-status-command squeue --slurm-no-account \
-  --slurm-init-seconds-before-status-checks 2 --slurm-keep-successful-logs \
-  "${TARGETS[@]}"
+  --slurm-init-seconds-before-status-checks 2 --slurm-keep-successful-logs
 
 # Evidence: the scheduler knows each job, and each rule of the slice ran as one of them.
 squeue --states=all -h -o '%i %T %k'

@@ -17,7 +17,6 @@ from ibrepro.figures import ITEMS
 from ibrepro.paths import dataset_file, mi_file, run_file
 from ibrepro.report.registry import AtLeast, Within
 
-
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ["tanh 1", "tanh 2", "tanh 3", "tanh 4", "tanh 5", "softmax"]
 

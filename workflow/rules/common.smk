@@ -13,12 +13,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
+from snakemake.settings.types import DeploymentMethod  # noqa: E402
 from ibrepro import estimators, figures, paths  # noqa: E402
 from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
 SPEC = ibrepro.config.load(config)
 RESULTS = f"results/{SPEC.scale}"
-ENV = "../envs/ibrepro.yaml"
+# The rules' conda environment, declared when deploying with conda (--sdm conda): then --archive
+# packs its packages; without it the rules run in the current environment (pip install -e .)
+# and --archive packs the code, config and external inputs, no conda needed.
+ENV = ("../envs/ibrepro.yaml"
+       if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method else None)
 
 
 def alternatives(names):

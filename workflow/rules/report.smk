@@ -12,7 +12,7 @@ rule reproduction:
     params:
         claims=" ".join(CLAIMS),
         fingerprint=reproduction.fingerprint(CLAIMS),
-        results=RESULTS,
+        results=lambda wildcards, output: str(Path(output.md).parents[1]),
     log:
         f"{RESULTS}/logs/report/reproduction.log",
     conda:
