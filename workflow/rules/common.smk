@@ -10,10 +10,11 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
+
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
-from snakemake.settings.types import DeploymentMethod  # noqa: E402
 from ibrepro import estimators, figures, paths  # noqa: E402
 from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
