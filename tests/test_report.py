@@ -49,7 +49,8 @@ def _metrics(final_test: list[float]) -> xr.Dataset:
 def test_verdict_rules_are_closed_intervals():
     assert Within(0.01)(0.96, 0.9699) and not Within(0.01)(0.95, 0.9707)
     assert AtLeast(0.1)(0.1, "compresses") and not AtLeast(0.1)(0.0999, "compresses")
-    assert str(Within(0.01)) == "|ours − paper| ≤ 0.01" and str(AtLeast(0.1)) == "ours ≥ 0.1"
+    assert str(Within(0.01)) == "ours within ±0.01 of the paper's"
+    assert str(AtLeast(0.1)) == "ours ≥ 0.1"
 
 
 def test_scores_are_repetition_means_of_the_final_test_accuracy(tmp_path):
@@ -131,16 +132,24 @@ def test_claims_name_catalogue_items_and_rip_table1_has_all_four_numbers():
 def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
     _write(_metrics([0.97, 0.97]), run_file(tmp_path, "szt-tanh", "metrics"))
     _write(_metrics([0.937, 0.937]), run_file(tmp_path, "szt-relu", "metrics"))
-    ids = ["rip/fig1:score", "rip/fig17:score-relu", "rip/fig17:score-tanh"]
+    i_xt = np.full((2, 3, 6), 12.0)
+    _write(_mi(i_xt), mi_file(tmp_path, "szt-tanh", "bin-size-0.01"))
+    ids = ["goldfeld/fig1:small-bin-limit", "rip/fig1:score", "rip/fig17:score-relu",
+           "rip/fig17:score-tanh"]
     md, = (p for p in report.write(ids, tmp_path) if p.suffix == ".md")
     assert md == report.report_file(tmp_path)
     text = md.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")][2:]
+    assert all(row.count("|") == 7 for row in rows)  # six cells: no stray pipes
+    assert [row.split(" | ")[0] for row in rows] == ["| rip/fig1", "| rip/fig17", "| rip/fig17",
+                                                     "| goldfeld/fig1"]  # FIGURES.md order
     assert "| rip/fig1 | final test accuracy, tanh SZT net (szt-tanh) | 0.9707 | 0.97 |" in text
-    assert text.count("| reproduced |") == 2 and text.count("| not reproduced |") == 1
-    assert "3 claims" in md.with_suffix(".txt").read_text()
+    assert text.count("| reproduced |") == 3 and text.count("| not reproduced |") == 1
+    assert "4 claims" in md.with_suffix(".txt").read_text()
     attrs = provenance.read(md)
     assert attrs["spec"] == {"claims": ids}
-    assert set(attrs["inputs"]) == {"metrics/szt-tanh", "metrics/szt-relu"}
+    assert set(attrs["inputs"]) == {"metrics/szt-tanh", "metrics/szt-relu",
+                                    "mi/szt-tanh/bin-size-0.01"}
 
 
 def test_html_report_categories_sort_in_the_catalogue_order():

@@ -42,8 +42,9 @@ def fingerprint(claim_ids) -> str:
 
 def write(claim_ids, results_root: str | Path) -> list[Path]:
     """Evaluate ``claim_ids`` on ``results_root`` and write the report's CSV, Markdown and
-    summary text (atomically, with provenance: the claims and their input checksums)."""
-    results = evaluate(claim_ids, results_root)
+    summary text (atomically, with provenance: the claims and their input checksums); rows
+    are grouped by paper in FIGURES.md's order, claims of one paper in registration order."""
+    results = sorted(evaluate(claim_ids, results_root), key=lambda r: category(r.claim.item))
     rows = [{"item": r.claim.item, "quantity": r.claim.quantity, "paper": r.claim.paper,
              "ours": r.ours, "rule": str(r.claim.verdict), "verdict": r.verdict}
             for r in results]

@@ -26,7 +26,7 @@ class Within:
         return abs(ours - paper) <= self.tolerance
 
     def __str__(self) -> str:
-        return f"|ours − paper| ≤ {self.tolerance:g}"
+        return f"ours within ±{self.tolerance:g} of the paper's"
 
 
 @dataclass(frozen=True)
