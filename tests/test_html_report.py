@@ -34,10 +34,9 @@ rule figure:
         png=report("results/figures/{{figure}}.png", caption=CAPTION,
                    category=lambda w: category(w.figure), subcategory="{{figure}}"),
         caption="results/figures/{{figure}}.txt",
-    run:
-        from matplotlib.figure import Figure
-        Figure(figsize=(1, 1)).savefig(output.png)
-        Path(output.caption).write_text(f"Caption of {{wildcards.figure}}: I(X;T) = 8.3 nats.\\n")
+    shell:  # the image bytes do not matter; the caption is the generated text
+        "printf png > {{output.png}};"
+        " echo 'Caption of {{wildcards.figure}}: I(X;T) = 8.3 nats.' > {{output.caption}}"
 '''
 
 
