@@ -2,6 +2,7 @@
 
     snakemake --cores all                       # paper scale → results/paper/
     snakemake --cores 2 --config scale=quick    # the same DAG, tiny → results/quick/
+    snakemake --report results/paper/report.html  # every figure and table, with captions
 
 Stages: data → train (all repetitions batched) → estimate (one MI file per experiment and
 estimator) and measure (one file per experiment and measure) → render (one rule per figure or table ID). The package ``ibrepro`` (src/) does
@@ -14,6 +15,9 @@ min_version("9.0")
 
 
 configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -33,6 +37,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/measure.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/report.smk"
 
 
 localrules:
@@ -40,7 +45,7 @@ localrules:
 
 
 rule all:
-    """Every configured figure and table, every experiment's MI under every estimator and
-    measure file under every measure, every dataset."""
+    """Every configured figure and table, the MI and measure files `estimates` selects, every
+    dataset, and the reproduction report."""
     input:
         final_outputs(),

@@ -66,6 +66,7 @@ def test_quick_scale_builds_every_target(built):
         for suffix in (".png", ".pdf", ".txt"):
             assert (results / f"{item}{suffix}").stat().st_size > 0
     assert (results / "tables/rip/table1.csv").exists()
+    assert "| rip/table1 |" in (results / "report/reproduction.md").read_text()
     mi_files = sorted(p.relative_to(results / "mi").as_posix()
                       for p in (results / "mi").glob("*/*.nc"))
     assert mi_files == sorted(f"{e}/{s}.nc" for e, s in SPEC.mi_pairs())
@@ -90,7 +91,7 @@ def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
     target.unlink()
     jobs = scheduled(built)
     assert jobs.pop("estimate") == ["results/quick/mi/szt-tanh/bin-size-0.07.nc"]
-    assert set(jobs) == {"figure"}
+    assert set(jobs) == {"figure", "reproduction"}  # the report's claims read it too
     assert any("rip/fig1.png" in path for path in jobs["figure"])
     assert not any("rip/fig17" in path or "rip/fig2." in path for path in jobs["figure"])
     snakemake(built, "--cores", "2", *QUICK)
@@ -110,7 +111,7 @@ def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
 
 def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/binning.py")
-    assert set(jobs) == {"estimate", "figure"}  # no data, train or table job
+    assert set(jobs) == {"estimate", "figure", "reproduction"}  # no data, train or table job
     # every built MI file of a binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
         f"results/quick/mi/{e}/{s}.nc" for e, s in SPEC.mi_pairs() if s in BINNING)

@@ -5,6 +5,8 @@
     ibrepro estimate SPEC_JSON --activations A [--weights W] --out MI [--device auto]
     ibrepro measure SPEC_JSON --activations A --out F [--device auto]
     ibrepro render ID --results results/quick
+    ibrepro report --results results/quick CLAIM_ID ...   (the reproduction report)
+    ibrepro provenance FILE               (the chain from a figure/table/NetCDF to its datasets)
     ibrepro check [--config config.yaml] [key=value ...]
     ibrepro estimators | measures | figures   (list what is registered)
 
@@ -68,6 +70,20 @@ def _render(args) -> None:
 
     for path in render(args.id, args.results):
         print(path)
+
+
+def _report(args) -> None:
+    from ibrepro import report
+
+    for path in report.write(args.claims, args.results):
+        print(path)
+
+
+def _provenance(args) -> None:
+    from ibrepro.provenance import chain
+
+    for line in chain(args.file):
+        print(line)
 
 
 def _check(args) -> None:
@@ -139,6 +155,11 @@ def parser() -> argparse.ArgumentParser:
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
+    p = command("report", _report, "write the reproduction report (paper values vs ours)")
+    p.add_argument("--results", required=True, help="results root, e.g. results/quick")
+    p.add_argument("claims", nargs="+", metavar="CLAIM_ID", help="claims to evaluate")
+    p = command("provenance", _provenance, "print the chain from an output back to its datasets")
+    p.add_argument("file", help="a .nc, figure (.png/.pdf/.txt) or table (.csv/.md/.txt)")
     p = command("check", _check, "validate a config file and print a summary")
     p.add_argument("--config", default="config.yaml")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")

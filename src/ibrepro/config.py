@@ -31,6 +31,7 @@ class Spec:
 
     scale: str
     device: str
+    train_gpus: int  # GPUs each training job requests (resource ``gpu``); 0 = none
     datasets: dict[str, dict]  # kind defaults filled; `quick` applied as `subsample`
     experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
     estimators: dict[str, dict]  # {"name", "method", "params"}
@@ -123,7 +124,8 @@ def load(config: dict) -> Spec:
                     for e in ([] if in_full == "all" else in_full) if e not in experiments)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    return Spec(scale=config["scale"], device=config["device"], datasets=datasets,
+    return Spec(scale=config["scale"], device=config["device"],
+                train_gpus=config["train_gpus"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]), measures=measure_specs,
                 estimates=None if in_full == "all" else tuple(in_full))

@@ -1,7 +1,10 @@
 """Provenance attributes written on every NetCDF file and figure.
 
 Each output carries what made it: the resolved spec (JSON), the ibrepro version, the git commit
-of the workflow, the torch version, the device, the creation time and the checksums of its inputs.
+of the workflow, the versions of the packages it ran with, the device, the creation time and the
+checksums of its inputs. ``read`` gets them back from a NetCDF file, a figure (PNG text chunk,
+PDF info) or a table (the Markdown's trailing comment); ``chain`` follows ``inputs`` back to the
+datasets.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import re
 import subprocess
+from collections.abc import Iterator
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from ibrepro import __version__
@@ -38,6 +44,21 @@ def git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+PACKAGES = ("torch", "numpy", "xarray", "netCDF4", "matplotlib", "snakemake")
+
+
+@cache
+def package_versions() -> dict[str, str]:
+    """Installed version of each of ``PACKAGES`` (those present), read from package metadata."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -53,7 +74,8 @@ def provenance_attrs(spec: dict | None = None, inputs: dict[str, str | Path] | N
 
     spec: the resolved specification that produced the output (stored as sorted JSON).
     inputs: name -> path of each input file; stored as JSON name -> {path, sha256}.
-    extra: further string attributes (e.g. ``device``, ``experiment``).
+    extra: further string attributes (e.g. ``device``, ``experiment``); ``device`` defaults to
+    ``cpu`` (jobs that may use CUDA pass the one they ran on).
     """
     import torch  # local: keeps ``import ibrepro`` light
 
@@ -61,6 +83,8 @@ def provenance_attrs(spec: dict | None = None, inputs: dict[str, str | Path] | N
         "ibrepro_version": __version__,
         "git_commit": git_commit(),
         "torch_version": torch.__version__,
+        "packages": json.dumps(package_versions(), sort_keys=True),
+        "device": "cpu",
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     if spec is not None:
@@ -70,3 +94,73 @@ def provenance_attrs(spec: dict | None = None, inputs: dict[str, str | Path] | N
         attrs["inputs"] = json.dumps(files, sort_keys=True)
     attrs.update({k: str(v) for k, v in extra.items()})
     return attrs
+
+
+JSON_ATTRS = ("inputs", "spec", "packages")  # attrs holding JSON
+
+
+def _pdf_keywords(data: bytes) -> str:
+    """The PDF info dictionary's /Keywords literal string, unescaped (matplotlib writes ASCII)."""
+    match = re.search(rb"/Keywords \(((?:[^\\()]|\\.)*)\)", data, re.DOTALL)
+    if match is None:
+        raise ValueError("PDF has no /Keywords entry")
+    return re.sub(rb"\\(.)", rb"\1", match.group(1)).decode("ascii")
+
+
+def read(path: str | Path) -> dict:
+    """The provenance of an output file, JSON attrs decoded.
+
+    ``.nc``: the global attrs; ``.png``: the ``Provenance`` text chunk; ``.pdf``: the info
+    ``Keywords``; ``.md``: the trailing ``<!-- provenance: ... -->``; ``.csv``/``.txt``: that of
+    the sibling ``.md`` (tables) or ``.png`` (figures).
+    """
+    path = Path(path)
+    suffix = path.suffix
+    if suffix == ".nc":
+        import netCDF4
+
+        with netCDF4.Dataset(path) as nc:
+            attrs = {k: nc.getncattr(k) for k in nc.ncattrs()}
+        return {k: json.loads(v) if k in JSON_ATTRS else v for k, v in attrs.items()}
+    if suffix == ".png":
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return json.loads(image.text["Provenance"])
+    if suffix == ".pdf":
+        return json.loads(_pdf_keywords(path.read_bytes()))
+    if suffix == ".md":
+        match = re.search(r"<!-- provenance: (.*) -->\s*$", path.read_text())
+        if match is None:
+            raise ValueError(f"{path}: no provenance comment")
+        return json.loads(match.group(1))
+    if suffix in (".csv", ".txt"):
+        for sibling in (path.with_suffix(".md"), path.with_suffix(".png")):
+            if sibling.is_file():
+                return read(sibling)
+    raise ValueError(f"{path}: no provenance readable from {suffix!r} files; "
+                     "expected .nc, .png, .pdf, .md, .csv or .txt")
+
+
+def chain(path: str | Path, depth: int = 0) -> Iterator[str]:
+    """Lines tracing ``path`` back through the ``inputs`` of each file to files with none
+    (datasets): path, spec, commit, device, creation time; each input indented under its user,
+    with whether its bytes still match the recorded sha256."""
+    pad = "  " * depth
+    attrs = read(path)
+    yield f"{pad}{path}"
+    spec = attrs.get("spec")
+    if spec is not None:
+        yield f"{pad}  spec: {json.dumps(spec, sort_keys=True)}"
+    packages = ", ".join(f"{k} {v}" for k, v in sorted(attrs.get("packages", {}).items()))
+    yield (f"{pad}  made by ibrepro {attrs.get('ibrepro_version', '?')} at "
+           f"{attrs.get('git_commit', '?')} on {attrs.get('device', '?')}, "
+           f"{attrs.get('created', '?')}" + (f"; {packages}" if packages else ""))
+    for name, entry in sorted(attrs.get("inputs", {}).items()):
+        source = Path(entry["path"])
+        if not source.is_file():
+            yield f"{pad}  <- {name}: {source} (missing; recorded sha256 {entry['sha256']})"
+            continue
+        same = sha256_file(source) == entry["sha256"]
+        yield f"{pad}  <- {name}: sha256 {'matches' if same else 'DIFFERS from'} the recorded one"
+        yield from chain(source, depth + 2)

@@ -10,15 +10,22 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
+
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
 from ibrepro import estimators, figures, paths  # noqa: E402
 from ibrepro.estimators import measures  # noqa: E402
+from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
 SPEC = ibrepro.config.load(config)
 RESULTS = f"results/{SPEC.scale}"
-ENV = "../envs/ibrepro.yaml"
+# The rules' conda environment, declared when deploying with conda (--sdm conda): then --archive
+# packs its packages; without it the rules run in the current environment (pip install -e .)
+# and --archive packs the code, config and external inputs, no conda needed.
+ENV = ("../envs/ibrepro.yaml"
+       if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method else None)
 
 
 def alternatives(names):
@@ -32,13 +39,13 @@ def item_ids(kind):
 
 def final_outputs():
     """The targets of the workflow: the configured items, the MI and measure files that
-    ``config.yaml: estimates`` selects (``Spec.mi_pairs``, ``Spec.measure_pairs``) and every
-    dataset."""
+    ``config.yaml: estimates`` selects (``Spec.mi_pairs``, ``Spec.measure_pairs``), every
+    dataset and the reproduction report."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
     mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.mi_pairs()]
     measured = [str(paths.measure_file(RESULTS, e, m)) for e, m in SPEC.measure_pairs()]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
-    return items + mi + measured + data
+    return items + mi + measured + data + [str(reproduction.report_file(RESULTS))]
 
 
 def dataset_spec(wildcards):
@@ -99,3 +106,11 @@ def results_root(wildcards, output):
 
 def item_fingerprint(wildcards):
     return figures.fingerprint(wildcards.get("figure") or wildcards.get("table"))
+
+
+def report_category(wildcards):
+    """The HTML report category of a render job: its paper, numbered in FIGURES.md's order."""
+    return reproduction.category(wildcards.get("figure") or wildcards.get("table"))
+
+
+CLAIMS = reproduction.configured(SPEC.experiments, SPEC.estimators, SPEC.datasets)

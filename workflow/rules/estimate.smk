@@ -16,7 +16,8 @@ rule estimate:
         f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
     threads: 2
     resources:
-        mem_mb=4000,
+        # the activations decompressed as float32/float64 tensors, with headroom
+        mem_mb=lambda wildcards, input: max(2000, 1000 + 8 * input.size_mb),
     conda:
         ENV
     shell:

@@ -3,7 +3,8 @@ rule figure:
     input:
         unpack(item_inputs),
     output:
-        png=f"{RESULTS}/figures/{{figure}}.png",
+        png=report(f"{RESULTS}/figures/{{figure}}.png", caption="../report/item.rst",
+                   category=report_category, subcategory="{figure}"),
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         caption=f"{RESULTS}/figures/{{figure}}.txt",
     params:
@@ -22,7 +23,8 @@ rule table:
     input:
         unpack(item_inputs),
     output:
-        csv=f"{RESULTS}/tables/{{table}}.csv",
+        csv=report(f"{RESULTS}/tables/{{table}}.csv", caption="../report/item.rst",
+                   category=report_category, subcategory="{table}"),
         md=f"{RESULTS}/tables/{{table}}.md",
         caption=f"{RESULTS}/tables/{{table}}.txt",
     params:

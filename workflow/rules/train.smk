@@ -18,6 +18,7 @@ rule train:
     threads: 2
     resources:
         mem_mb=16000,
+        gpu=SPEC.train_gpus,  # SLURM: --gpus; workstation: --resources gpu=1 serialises them
     conda:
         ENV
     shell:

@@ -115,15 +115,23 @@ def get(item_id: str) -> Item:
     return ITEMS.lookup(item_id)
 
 
+def declared_paths(results_root: str | Path, *, mi=(), activations=(), metrics=(),
+                   datasets=()) -> dict[str, Path]:
+    """Name -> path of declared inputs, as ``ItemInputs`` names them: ``mi/<experiment>/
+    <estimator>``, ``activations/<experiment>``, ``metrics/<experiment>``, ``data/<dataset>``
+    (also used by report claims)."""
+    paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in mi}
+    paths |= {f"activations/{e}": run_file(results_root, e, "activations") for e in activations}
+    paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in metrics}
+    paths |= {f"data/{d}": dataset_file(results_root, d) for d in datasets}
+    return paths
+
+
 def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
     """Name -> path of every file the item reads, e.g. ``{"mi/szt-tanh/bin-size-0.07": ...}``."""
     item = get(item_id)
-    paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in item.mi}
-    paths |= {f"activations/{e}": run_file(results_root, e, "activations")
-              for e in item.activations}
-    paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in item.metrics}
-    paths |= {f"data/{d}": dataset_file(results_root, d) for d in item.datasets}
-    return paths
+    return declared_paths(results_root, mi=item.mi, activations=item.activations,
+                          metrics=item.metrics, datasets=item.datasets)
 
 
 def fingerprint(item_id: str) -> str:
@@ -152,7 +160,8 @@ def render(item_id: str, results_root: str | Path) -> list[Path]:
     if missing:
         raise FileNotFoundError(f"{item_id}: missing input file(s): {', '.join(missing)}")
     stem = output_paths(item_id, results_root)[0].with_suffix("")
-    provenance = provenance_attrs(inputs=paths, item=item_id)
+    spec = {"item": item_id, "mi": item.mi, "metrics": item.metrics, "datasets": item.datasets}
+    provenance = provenance_attrs(spec=spec, inputs=paths, item=item_id)
     with matplotlib.rc_context(STYLE):
         with ItemInputs(item_id, paths) as inputs:
             result, caption = item.build(inputs)

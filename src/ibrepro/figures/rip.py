@@ -324,16 +324,20 @@ def input_information(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return h_x, h_x + h_y - h_xy
 
 
+def subset_information(data: xr.Dataset, subset: str) -> tuple[float, float, int]:
+    """H(X), I(X;Y) in bits and N of a dataset file's ``subset`` ("all" or a split name)."""
+    keep = np.ones(data.sizes["sample"], bool)
+    if subset != "all":
+        keep = data["split"].values == subset
+    h_x, i_xy = input_information(data["x"].values[keep], data["y"].values[keep])
+    return h_x, i_xy, int(keep.sum())
+
+
 def table1(inputs: ItemInputs):
     """I(X;Y) and H(X) of the datasets, on the training split and on all samples."""
     rows, notes = [], []
     for spec in TABLE1_ROWS:
-        data = inputs.dataset(spec.dataset)
-        keep = np.ones(data.sizes["sample"], bool)
-        if spec.subset != "all":
-            keep = data["split"].values == spec.subset
-        h_x, i_xy = input_information(data["x"].values[keep], data["y"].values[keep])
-        n = int(keep.sum())
+        h_x, i_xy, n = subset_information(inputs.dataset(spec.dataset), spec.subset)
         name = f"{spec.dataset} ({spec.subset})"
         rows.append({"dataset": name, "samples": n, "I(X;Y) [bits]": i_xy, "H(X) [bits]": h_x,
                      "paper I(X;Y) [bits]": spec.paper_ixy, "paper H(X) [bits]": spec.paper_hx})

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from ibrepro import __version__
 from ibrepro.atomic import atomic_path, write_text
+from ibrepro.provenance import JSON_ATTRS
 
 PANEL_INCHES = 3.3  # one panel at paper size
 STYLE = {  # rcParams for every item (applied by ``registry.render``); no font below 7 pt
@@ -51,8 +52,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, height: float | None = None,
 
 def provenance_json(attrs: dict[str, str]) -> str:
     """Provenance attributes as one JSON object (nested JSON strings decoded)."""
-    nested = ("inputs", "spec")
-    return json.dumps({k: json.loads(v) if k in nested else v for k, v in attrs.items()},
+    return json.dumps({k: json.loads(v) if k in JSON_ATTRS else v for k, v in attrs.items()},
                       sort_keys=True)
 
 
