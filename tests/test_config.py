@@ -92,6 +92,15 @@ def test_errors_name_the_field_and_the_allowed_values(changes, message):
         load(broken(**changes))
 
 
+def test_activation_zoo_and_weight_decay_reach_the_spec():
+    spec = load(broken(**{"experiments__szt-tanh__activations": ["swish", "centred-softplus",
+                                                                 "leaky-relu", "elu", "sigmoid"],
+                          "experiments__szt-tanh__weight_decay": 1e-4}))
+    assert spec.experiments["szt-tanh"]["activations"][1] == "centred-softplus"
+    assert spec.experiments["szt-tanh"]["weight_decay"] == 1e-4
+    assert "weight_decay" not in spec.experiments["szt-relu"]  # unset: specs stay as they were
+
+
 def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as error:
         load(broken(scale="huge", device="tpu"))
