@@ -55,9 +55,12 @@ def test_defaults_are_filled_from_the_schema():
     ({"scale": "huge"}, r"config\.scale: 'huge' is not one of \['paper', 'quick'\]"),
     ({"experiments__szt-tanh__optimizer": "adamw"},
      r"config\.experiments\.szt-tanh\.optimizer: 'adamw' is not one of \['sgd', 'adam'\]"),
-    ({"experiments__szt-tanh__activations": ["tanh", "swish"] + ["tanh"] * 3},
-     r"config\.experiments\.szt-tanh\.activations\.1: 'swish' is not one of "
-     r"\['tanh', 'relu', 'linear'\]"),
+    ({"experiments__szt-tanh__activations": ["tanh", "gelu"] + ["tanh"] * 3},
+     r"config\.experiments\.szt-tanh\.activations\.1: 'gelu' is not one of "
+     r"\['tanh', 'relu', 'linear', 'softplus', 'centred-softplus', 'sigmoid', 'elu', "
+     r"'leaky-relu', 'swish'\]"),
+    ({"experiments__szt-tanh__weight_decay": -0.1},
+     r"config\.experiments\.szt-tanh\.weight_decay: -0\.1 is less than the minimum of 0"),
     ({"experiments__szt-tanh__lrr": 0.1},
      r"config\.experiments\.szt-tanh: unknown key\(s\) 'lrr'; allowed keys: activations, "
      r"batch_size, dataset"),
@@ -87,6 +90,15 @@ def test_defaults_are_filled_from_the_schema():
 def test_errors_name_the_field_and_the_allowed_values(changes, message):
     with pytest.raises(ConfigError, match=message):
         load(broken(**changes))
+
+
+def test_activation_zoo_and_weight_decay_reach_the_spec():
+    spec = load(broken(**{"experiments__szt-tanh__activations": ["swish", "centred-softplus",
+                                                                 "leaky-relu", "elu", "sigmoid"],
+                          "experiments__szt-tanh__weight_decay": 1e-4}))
+    assert spec.experiments["szt-tanh"]["activations"][1] == "centred-softplus"
+    assert spec.experiments["szt-tanh"]["weight_decay"] == 1e-4
+    assert "weight_decay" not in spec.experiments["szt-relu"]  # unset: specs stay as they were
 
 
 def test_every_problem_is_reported_at_once():

@@ -13,11 +13,23 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 
+LEAKY_RELU_SLOPE = 0.01  # PyTorch's default; Chelombiev et al.'s summary does not give theirs
+
+# Hidden activations by config name, element-wise. Chelombiev et al. 2019's zoo adds softplus,
+# centred softplus ln(1 + e^x) - ln 2 (0 at 0), sigmoid, elu (alpha 1), leaky relu and swish
+# x * sigmoid(x) (beta 1).
 HIDDEN_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "relu": torch.relu,
     "linear": lambda t: t,
+    "softplus": F.softplus,
+    "centred-softplus": lambda t: F.softplus(t) - math.log(2),
+    "sigmoid": torch.sigmoid,
+    "elu": F.elu,
+    "leaky-relu": lambda t: F.leaky_relu(t, LEAKY_RELU_SLOPE),
+    "swish": F.silu,
 }
 
 
@@ -97,6 +109,9 @@ class BatchedMLP(torch.nn.Module):
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
                              f"got {len(activations)}")
+        if unknown := sorted(set(activations) - set(HIDDEN_ACTIVATIONS)):
+            raise ValueError(f"unknown activation(s) {', '.join(map(repr, unknown))}; allowed: "
+                             f"{', '.join(HIDDEN_ACTIVATIONS)}")
         if not noise_std >= 0:
             raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
         self.activations = list(activations)

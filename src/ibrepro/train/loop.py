@@ -1,7 +1,11 @@
 """The batched training loop: all repetitions of an experiment train as one tensor program.
 
 The loss is the sum over repetitions of each repetition's mean cross-entropy, so gradients,
-SGD and Adam (both element-wise) stay exactly per-repetition. Each repetition has its own
+SGD and Adam (both element-wise) stay exactly per-repetition. Weight decay lambda is coupled L2
+on the weights, not the biases (Chelombiev et al. 2019's L2 penalty), as the optimizers'
+``weight_decay``: it adds lambda * W_r to W_r's gradient, i.e. lambda/2 * sum_l ||W_lr||^2 added
+to repetition r's loss, so it stays per-repetition too (with Adam it goes through the moments,
+unlike AdamW's decoupled decay; Keras' ``l2(c)`` is lambda = 2c). Each repetition has its own
 initialisation (``BatchedMLP``) and its own mini-batch order (``epoch_order``). After every
 epoch the network is evaluated on all samples: loss and accuracy per split at every epoch, and
 every layer's output at the snapshot epochs. On CUDA one whole epoch (all mini-batch steps and
@@ -56,7 +60,12 @@ class _BatchedRun:
         widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
         self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
                                 noise_std=spec.get("noise_std", 0.0)).to(device)
-        params = list(self.model.parameters())
+        weight_decay = spec.get("weight_decay", 0.0)
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        # coupled L2 on the weights only: torch adds weight_decay * W to W's gradient
+        params = [{"params": list(self.model.weights), "weight_decay": weight_decay},
+                  {"params": list(self.model.biases)}]
         if spec["optimizer"] == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=spec["lr"])
         else:
@@ -117,12 +126,14 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     seeds: per-repetition seeds, default ``repetition_seeds(spec["seed"], spec["repetitions"])``;
     a repetition's seed alone fixes its initialisation and mini-batch orders.
     ``on_weights(epoch, weights, biases)``, if given, receives each layer's float32
-    ``(rep, fan_in, fan_out)`` weights and ``(rep, fan_out)`` biases at the same epochs.
+    ``(rep, fan_in, fan_out)`` weights and ``(rep, fan_out)`` biases at the same epochs. Both
+    get copies they may keep.
     With ``spec["noise_std"]`` = beta > 0, every hidden layer's output gets N(0, beta^2) noise
     (``BatchedMLP``) from the default generator seeded here with ``spec["seed"]``: the same
     config and seeds give the same noise on the same device, a fresh draw per repetition
     (repetition r's noise, unlike its initialisation, depends on R); the snapshots hold the
-    pre-noise outputs S_l.
+    pre-noise outputs S_l. ``spec["weight_decay"]`` = lambda >= 0 (default 0) is coupled L2 on
+    the weights (see above); the recorded loss is the cross-entropy alone.
     """
     torch.manual_seed(spec["seed"])  # the hidden-layer noise (if any) draws from it
     run = _BatchedRun(
@@ -138,10 +149,10 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     def record(epoch: int) -> None:
         history[epoch].copy_(run.metrics)
         if epoch in snapshots:
-            on_snapshot(epoch, run.activations.cpu().numpy())
+            on_snapshot(epoch, _host_copy(run.activations))
             if on_weights is not None:
-                on_weights(epoch, [w.detach().cpu().numpy() for w in run.model.weights],
-                           [b.detach().cpu().numpy()[:, 0] for b in run.model.biases])
+                on_weights(epoch, [_host_copy(w) for w in run.model.weights],
+                           [_host_copy(b)[:, 0] for b in run.model.biases])
 
     run.evaluate()
     record(0)
@@ -154,6 +165,12 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     history = history.double().cpu().numpy()  # (epoch, rep, metric, split)
     return History(loss=history[:, :, 0].transpose(1, 0, 2),
                    accuracy=history[:, :, 1].transpose(1, 0, 2))
+
+
+def _host_copy(t: torch.Tensor) -> np.ndarray:
+    """A copy on the host that later updates leave alone (``.cpu()`` of a CPU tensor is the
+    tensor itself, and training updates it in place)."""
+    return t.detach().to("cpu", copy=True).numpy()
 
 
 def _graph_step(run: _BatchedRun) -> Callable[[bool], None]:
