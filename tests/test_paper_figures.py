@@ -255,6 +255,15 @@ def test_chelombiev_caption_verdicts(tmp_path):
     assert "relu, adaptive-kde-upper: " + expected in caption
 
 
+def test_agreement_leaves_out_estimators_without_an_estimate():
+    # three estimators; the third has no estimate for layer 2 (NaN, as sample propagation's
+    # noiseless softmax): layer 2 is "all" with 2 of 2, layer 3 splits 1 of 3
+    verdicts = np.array([[1, 1, 0], [1, 1, 1], [1, np.nan, 0]])
+    assert agreement(verdicts, ["a", "b", "c"]) == (
+        "all estimators find compression in a, b; none finds compression in no layer; "
+        "they disagree on c (1 of 3)")
+
+
 def test_compare_caption_agreement_and_reps(tmp_path):
     """Layer 1 compresses under every estimator, layer 2 under none, layer 3 under the first
     estimator only; under the first, layer 3 compresses in 1 of 2 repetitions."""

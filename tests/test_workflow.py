@@ -77,7 +77,8 @@ def test_quick_scale_builds_every_target(built):
     assert len(measure_files) == len(SPEC.measure_pairs()) >= len(SPEC.measures) > 0
     with xr.open_dataset(results / "mi/szt-tanh/bin-size-0.07.nc") as mi:
         assert mi["I_XT"].dims == ("rep", "epoch", "layer") and mi.attrs["units"] == "bits"
-        assert mi.sizes == {"rep": 3, "epoch": 60, "layer": 6}
+        quick = SPEC.experiments["szt-tanh"]
+        assert mi.sizes == {"rep": quick["repetitions"], "epoch": quick["snapshots"], "layer": 6}
         assert float(mi["I_XT"].max()) <= 12 + 1e-9  # log2 4096
         assert float(mi["I_TY"].max()) <= float(mi["I_XT"].max()) + 1e-9
 

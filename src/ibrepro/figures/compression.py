@@ -36,7 +36,8 @@ class Compression(NamedTuple):
 def compression(i_xt: np.ndarray, *, threshold: float = THRESHOLD) -> Compression:
     """Compression measure of ``i_xt`` ``(..., epoch, layer)`` (epochs in order).
 
-    A layer whose peak is 0 (never any information) has relative drop 0 and does not compress.
+    A layer whose peak is 0 (never any information) has relative drop 0 and does not compress;
+    a layer without estimates (NaN, e.g. sample propagation's noiseless output) neither.
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
@@ -58,5 +59,6 @@ def compressing_reps(i_xt_reps: np.ndarray, *, threshold: float = THRESHOLD) -> 
 def verdict(result: Compression, layer_names: list[str]) -> str:
     """"name: -12% (compresses)" per layer, the relative drop from the peak, comma-separated."""
     return ", ".join(
-        f"{name}: -{100 * r:.0f}%{' (compresses)' if c else ''}"
-        for name, r, c in zip(layer_names, result.relative, result.compresses, strict=True))
+        f"{name}: n/a" if np.isnan(p) else f"{name}: -{100 * r:.0f}%{' (compresses)' if c else ''}"
+        for name, p, r, c in zip(layer_names, result.peak, result.relative, result.compresses,
+                                 strict=True))
