@@ -14,7 +14,10 @@ from ibrepro import provenance, report
 from ibrepro.config import load_file
 from ibrepro.data import build as build_dataset
 from ibrepro.figures import ITEMS
+from ibrepro.figures.registry import ItemInputs
 from ibrepro.paths import dataset_file, mi_file, run_file
+from ibrepro.report.goldfeld import SMALL_BINS
+from ibrepro.report.lorenzen import more_bins_more_information
 from ibrepro.report.registry import AtLeast, Within
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,7 +87,7 @@ def test_compression_is_the_late_drop_of_the_last_hidden_layer(tmp_path):
 def test_goldfeld_limit_is_the_first_layer_in_nats(tmp_path, units, value, verdict):
     i_xt = np.full((2, 3, 6), 5.0)
     i_xt[:, -1, 0] = value
-    _write(_mi(i_xt, units), mi_file(tmp_path, "szt-tanh", "bin-size-0.01"))
+    _write(_mi(i_xt, units), mi_file(tmp_path, "szt-tanh", SMALL_BINS))
     (result,) = report.evaluate(["goldfeld/fig1:small-bin-limit"], tmp_path)
     factor = math.log(2) if units == "bits" else 1.0
     assert result.ours == pytest.approx(value * factor, nan_ok=True)
@@ -107,7 +110,7 @@ def test_table1_szt_claims_match_an_independent_count(tmp_path, dataset_spec):
 
 
 def test_missing_inputs_are_named_before_anything_is_measured(tmp_path):
-    with pytest.raises(FileNotFoundError, match="mi/szt-tanh/bin-size-0.01.nc"):
+    with pytest.raises(FileNotFoundError, match=f"mi/szt-tanh/{SMALL_BINS}.nc"):
         report.evaluate(["rip/fig1:score", "goldfeld/fig1:small-bin-limit"], tmp_path)
 
 
@@ -115,7 +118,7 @@ def test_the_shipped_config_covers_every_claim_and_dropping_an_input_drops_its_c
     spec = load_file(REPO / "config.yaml", scale="quick")
     assert report.configured(spec.experiments, spec.estimators, spec.datasets) == list(
         report.CLAIMS)
-    estimators = {k: v for k, v in spec.estimators.items() if k != "bin-size-0.01"}
+    estimators = {k: v for k, v in spec.estimators.items() if k != SMALL_BINS}
     kept = report.configured(spec.experiments, estimators, spec.datasets)
     assert set(report.CLAIMS) - set(kept) == {"goldfeld/fig1:small-bin-limit"}
 
@@ -133,7 +136,7 @@ def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
     _write(_metrics([0.97, 0.97]), run_file(tmp_path, "szt-tanh", "metrics"))
     _write(_metrics([0.937, 0.937]), run_file(tmp_path, "szt-relu", "metrics"))
     i_xt = np.full((2, 3, 6), 12.0)
-    _write(_mi(i_xt), mi_file(tmp_path, "szt-tanh", "bin-size-0.01"))
+    _write(_mi(i_xt), mi_file(tmp_path, "szt-tanh", SMALL_BINS))
     ids = ["goldfeld/fig1:small-bin-limit", "rip/fig1:score", "rip/fig17:score-relu",
            "rip/fig17:score-tanh"]
     md, = (p for p in report.write(ids, tmp_path) if p.suffix == ".md")
@@ -149,7 +152,7 @@ def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
     attrs = provenance.read(md)
     assert attrs["spec"] == {"claims": ids}
     assert set(attrs["inputs"]) == {"metrics/szt-tanh", "metrics/szt-relu",
-                                    "mi/szt-tanh/bin-size-0.01"}
+                                    f"mi/szt-tanh/{SMALL_BINS}"}
 
 
 def test_html_report_categories_sort_in_the_catalogue_order():
@@ -158,3 +161,19 @@ def test_html_report_categories_sort_in_the_catalogue_order():
     papers = [report.category(i).split(". ")[1] for i in sorted(ids, key=report.category)]
     assert papers == ["rip", "survey", "lorenzen", "chelombiev", "goldfeld", "compare"]
     assert {i.split("/")[0] for i in ITEMS} <= set(report.PAPERS)  # every item gets a number
+
+
+def test_more_bins_more_information_counts_points_that_grow_with_the_bin_count(tmp_path):
+    # layer 1 grows 1 -> 2 -> 3 bits at every epoch, the other layers stay at 5 bits except one
+    # drop at 256 bins: 23 of 24 (epoch, layer) points hold the claim
+    paths = {}
+    for bins, first in ((30, 1.0), (100, 2.0), (256, 3.0)):
+        i_xt = np.full((1, 4, 6), 5.0)
+        i_xt[..., 0] = first
+        if bins == 256:
+            i_xt[0, 2, 1] = 4.0
+        name = f"bin-count-{bins}-global"
+        _write(_mi(i_xt), mi_file(tmp_path, "szt-relu", name))
+        paths[f"mi/szt-relu/{name}"] = mi_file(tmp_path, "szt-relu", name)
+    with ItemInputs("test", paths) as inputs:
+        assert more_bins_more_information("szt-relu")(inputs) == pytest.approx(23 / 24)

@@ -12,7 +12,7 @@ from ibrepro.figures import ITEMS
 from ibrepro.figures.save import save_table
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.provenance import provenance_attrs
-from ibrepro.report import goldfeld, rip  # noqa: F401  (register the claims)
+from ibrepro.report import goldfeld, lorenzen, rip  # noqa: F401  (register the claims)
 from ibrepro.report.registry import CLAIMS, Claim, configured, evaluate, input_paths, register
 
 # FIGURES.md's paper order; the HTML report sorts its categories by name, hence the numbers
