@@ -1,6 +1,7 @@
 """The theoretical IB curve: closed forms (binary symmetric source, deterministic labels, the
 departure at 1/rho^2, the endpoints), the curve's shape, and dit's optimiser as an oracle."""
 
+import functools
 import math
 
 import dit
@@ -42,19 +43,23 @@ def random_joint(seed, shape):
     return np.random.default_rng(seed).dirichlet(np.ones(math.prod(shape))).reshape(shape)
 
 
+@functools.cache
+def random_curve(seed, shape):
+    """The default-schedule curve of ``random_joint(seed, shape)``, computed once per module."""
+    return ib_curve(random_joint(seed, shape))
+
+
 @pytest.fixture(scope="module")
 def szt_joint():
     x = szt_inputs()
     return joint_of_samples(x, szt_labels(x))
 
 
-JOINTS = [dsbs(0.2), random_joint(1, (3, 2)), random_joint(2, (3, 3)), random_joint(3, (4, 3))]
-
-
-@pytest.fixture(scope="module", params=range(len(JOINTS)))
+@pytest.fixture(scope="module", params=[None, (1, (3, 2)), (2, (3, 3)), (3, (4, 3))])
 def joint_and_curve(request):
-    joint = JOINTS[request.param]
-    return joint, ib_curve(joint)
+    if request.param is None:
+        return dsbs(0.2), ib_curve(dsbs(0.2))
+    return random_joint(*request.param), random_curve(*request.param)
 
 
 def test_endpoints(joint_and_curve):
@@ -183,36 +188,28 @@ def dit_point(joint, beta):
     return curve.complexities[0], curve.relevances[0]
 
 
-def departure_index(curve, joint):
-    """The first point at or beyond 0.95 / rho^2."""
-    return int(np.argmax(curve.beta >= 0.95 / maximal_correlation(joint) ** 2))
-
-
-@pytest.mark.parametrize(("joint", "index"), [
-    (random_joint(1, (3, 2)), lambda curve, joint: 60),
-    (random_joint(5, (3, 3)), lambda curve, joint: 130),
-    # a first-order departure, before 1/rho^2 (heating alone stays at the origin there)
-    (random_joint(2, (3, 3)), departure_index),
-])
-def test_agrees_with_dit(joint, index):
-    """dit's scipy optimisation of the Lagrangian, where it finds the optimum: the same point."""
-    curve = ib_curve(joint)
-    k = index(curve, joint)
-    np.testing.assert_allclose((curve.I_XT[k], curve.I_TY[k]), dit_point(joint, curve.beta[k]),
-                               atol=1e-5)
-    assert curve.I_XT[k] > 0.01
-
-
-@pytest.mark.parametrize(("joint", "k"), [(random_joint(1, (3, 2)), 120),
-                                          (random_joint(3, (4, 3)), 90),
-                                          (random_joint(3, (4, 3)), 140)])
-def test_never_worse_than_dit(joint, k):
-    """Where dit's optimiser stops short of the optimum, ours has the smaller Lagrangian and
-    dit's point lies under our curve."""
-    curve = ib_curve(joint)
+@pytest.mark.parametrize(("seed", "shape", "k"), [(1, (3, 2), 60), (1, (3, 2), 120),
+                                                  (5, (3, 3), 130), (3, (4, 3), 90)])
+def test_agrees_with_dit(seed, shape, k):
+    """dit minimises the Lagrangian numerically from random starts, so it may stop short of the
+    optimum: its Lagrangian is never below ours, and its point lies on our curve (within 1e-3
+    bits, never above it)."""
+    joint, curve = random_joint(seed, shape), random_curve(seed, shape)
     beta, (i_xt, i_ty) = curve.beta[k], dit_point(joint, curve.beta[k])
     assert curve.I_XT[k] - beta * curve.I_TY[k] <= i_xt - beta * i_ty + 1e-9
-    assert i_ty <= np.interp(i_xt, curve.I_XT, curve.I_TY) + 1e-6
+    assert -1e-6 <= np.interp(i_xt, curve.I_XT, curve.I_TY) - i_ty <= 1e-3
+    assert i_xt > 0.1
+
+
+def test_first_order_departure_agrees_with_dit():
+    """This joint's curve leaves the origin before 1/rho^2, where the trivial solution is still
+    stable (heating alone stays there): the cooling pass finds dit's optimum."""
+    joint = random_joint(2, (3, 3))
+    curve = random_curve(2, (3, 3))
+    k = int(np.argmax(curve.beta >= 0.95 / maximal_correlation(joint) ** 2))
+    np.testing.assert_allclose((curve.I_XT[k], curve.I_TY[k]), dit_point(joint, curve.beta[k]),
+                               atol=1e-4)
+    assert curve.I_XT[k] > 0.01
 
 
 @pytest.mark.parametrize(("joint", "match"), [
