@@ -179,25 +179,26 @@ def test_szt_joint(szt_joint):
     assert ((szt_joint > 0).sum(1) == 1).all() and szt_joint.sum(0)[1] == 2118 / 4096
 
 
-def dit_point(joint, beta):
-    """(I(X;T), I(T;Y)) of dit's IBCurve(method='sp') at one beta, in bits."""
+def dit_point(joint, beta, *, starts=2):
+    """(I(X;T), I(T;Y)) in bits of dit's IBCurve(method='sp') at one beta: the best (smallest
+    Lagrangian) of ``starts`` runs, as its random starts differ from run to run."""
     outcomes = [(x, y) for x in range(joint.shape[0]) for y in range(joint.shape[1])]
-    np.random.seed(0)  # noqa: NPY002 (dit seeds its optimiser from numpy's global state)
-    curve = IBCurve(dit.Distribution(outcomes, joint.ravel()), beta_min=beta, beta_max=beta,
-                    beta_num=1, method="sp")
-    return curve.complexities[0], curve.relevances[0]
+    dist = dit.Distribution(outcomes, joint.ravel())
+    runs = [IBCurve(dist, beta_min=beta, beta_max=beta, beta_num=1, method="sp")
+            for _ in range(starts)]
+    points = [(run.complexities[0], run.relevances[0]) for run in runs]
+    return min(points, key=lambda point: point[0] - beta * point[1])
 
 
-@pytest.mark.parametrize(("seed", "shape", "k"), [(1, (3, 2), 60), (1, (3, 2), 120),
-                                                  (5, (3, 3), 130), (3, (4, 3), 90)])
+@pytest.mark.parametrize(("seed", "shape", "k"), [(1, (3, 2), 60), (5, (3, 3), 130)])
 def test_agrees_with_dit(seed, shape, k):
-    """dit minimises the Lagrangian numerically from random starts, so it may stop short of the
-    optimum: its Lagrangian is never below ours, and its point lies on our curve (within 1e-3
-    bits, never above it)."""
+    """dit minimises the Lagrangian numerically from random starts (on harder joints and betas
+    it often stops short, so these are easy ones): its Lagrangian is never below ours, and its
+    point lies on our curve (within 1e-4 bits, never above it)."""
     joint, curve = random_joint(seed, shape), random_curve(seed, shape)
     beta, (i_xt, i_ty) = curve.beta[k], dit_point(joint, curve.beta[k])
     assert curve.I_XT[k] - beta * curve.I_TY[k] <= i_xt - beta * i_ty + 1e-9
-    assert -1e-6 <= np.interp(i_xt, curve.I_XT, curve.I_TY) - i_ty <= 1e-3
+    assert -1e-6 <= np.interp(i_xt, curve.I_XT, curve.I_TY) - i_ty <= 1e-4
     assert i_xt > 0.1
 
 

@@ -56,7 +56,7 @@ def _informations(p_x: np.ndarray, p_y_x: np.ndarray, enc: np.ndarray) -> tuple[
 def _ib_step(p_x: np.ndarray, p_y_x: np.ndarray, enc: np.ndarray, beta: float) -> np.ndarray:
     """One iteration of the IB equations: the encoder ``(x, t)`` from the previous one."""
     p_xt = p_x[:, None] * enc
-    p_t = p_xt.sum(0)
+    p_t = np.maximum(p_xt.sum(0), _TINY)  # a cluster whose mass underflowed stays empty
     p_y_t = (p_xt.T @ p_y_x) / p_t[:, None]
     # KL[p(y|x) || p(y|t)] in nats; the p(y|x) log p(y|x) term is constant over t and cancels
     cross = p_y_x @ np.log(np.maximum(p_y_t, _TINY)).T
