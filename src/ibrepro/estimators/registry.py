@@ -40,6 +40,8 @@ class Estimator:
     range (min, max) the method needs and cannot see in one block of epochs: ``"layer"`` (each
     layer over all epochs of a repetition) or ``"global"`` (all layers and epochs of a
     repetition). ``apply.py`` finds it in a first pass and passes it as ``low`` and ``high``.
+    uses: modules outside ``estimators`` whose code the results depend on (e.g. the network's
+    forward pass for sample propagation): editing one reruns the method's MI files too.
     """
 
     method: str
@@ -53,6 +55,7 @@ class Estimator:
     choices: Mapping[str, tuple] = field(default_factory=dict)
     outputs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     observed_range: Callable[[Mapping[str, object]], str | None] | None = None
+    uses: tuple[str, ...] = ()  # further modules its results depend on (for ``fingerprint``)
 
     def __post_init__(self):
         if self.units not in ("bits", "nats"):
@@ -119,10 +122,10 @@ def validate_params(method: str, params: Mapping[str, object]) -> dict[str, obje
 
 
 def fingerprint(method: str, params: Mapping[str, object]) -> str:
-    """sha256 of the estimator's module source, ``entropy.py``'s (and ``baseline.py``'s for a
-    shuffled-label instance), and the resolved parameters."""
+    """sha256 of the estimator's module source, ``entropy.py``'s, those it ``uses`` (and
+    ``baseline.py``'s for a shuffled-label instance), and the resolved parameters."""
     resolved = validate_params(method, params)
-    modules = [get(method).module, _ENTROPY_MODULE]
+    modules = [get(method).module, _ENTROPY_MODULE, *get(method).uses]
     if SHUFFLE_PARAM in resolved:
         modules.append(_BASELINE_MODULE)
     return source_fingerprint(modules, {"method": method, "params": resolved})

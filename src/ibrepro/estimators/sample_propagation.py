@@ -233,7 +233,7 @@ def _check_positive(name: str, value: float) -> None:
 register(Estimator(
     method="sample-propagation", fn=sample_propagation, units="nats",
     params={"mc_samples": int, "propagations": int, "conditional_mc_samples": int},
-    defaults={"seed": 0}, needs=("activations", "weights", "noise"),
+    defaults={"seed": 0}, needs=("activations", "weights", "noise"), uses=("ibrepro.nets.mlp",),
     reference="Goldfeld et al. 2019, Sec. 3 (sample propagation, Monte Carlo integration)",
     description="Noisy nets: h(T) - mean_x h(T|X=x), Gaussian-mixture entropies by Monte "
                 "Carlo, conditional samples re-propagated through the saved weights; nats.",
