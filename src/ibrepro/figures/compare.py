@@ -58,9 +58,10 @@ def estimators(inputs: ItemInputs):
         parts.append(f"{estimator} ({plane.units}): {verdict(result, plane.layer_names)}; "
                      f"repetitions compressing per layer {', '.join(map(str, reps))} of "
                      f"{plane.repetitions}")
+    summary = plane_summary(plane, units="each estimator's units (below)")
     caption = (
         f"compare/estimators: information planes of one run ({EXPERIMENT}) under every "
-        f"estimator, one panel each. {plane_summary(plane)} Compression measure: the drop of a "
+        f"estimator, one panel each. {summary} Compression measure: the drop of a "
         f"layer's I(X;T) from its maximum over epochs (the end of the fitting phase) to the "
         f"last epoch, relative to that maximum; a layer compresses when the drop is at least "
         f"{100 * THRESHOLD:.0f}% (verdict on the repetition mean; titles list the compressing "

@@ -84,8 +84,9 @@ def mean_plane(mi: xr.Dataset) -> Plane:
                  [str(n) for n in mi["layer_name"].values], mi.attrs["units"], mi.sizes["rep"])
 
 
-def plane_summary(plane: Plane) -> str:
-    """The caption sentence every IP figure shares: repetitions, epochs, colours, units."""
+def plane_summary(plane: Plane, units: str | None = None) -> str:
+    """The caption sentence every IP figure shares: repetitions, epochs, colours, units
+    (``units`` overrides the plane's own, e.g. for panels in different units)."""
     return (f"Mean over {plane.repetitions} repetitions at {len(plane.epochs)} snapshot epochs "
             f"({plane.epochs[0]} to {plane.epochs[-1]}); one colour per layer, darker = later "
-            f"epoch; I(X;T) and I(T;Y) in {plane.units}.")
+            f"epoch; I(X;T) and I(T;Y) in {units or plane.units}.")
