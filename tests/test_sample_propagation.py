@@ -1,6 +1,7 @@
 """Sample propagation: exact 1-D integrals, closed forms, KDE bounds, convergence, invariances,
 Goldfeld Sec. 4's single noisy neuron, and which experiments it applies to."""
 
+import json
 import math
 
 import numpy as np
@@ -210,6 +211,7 @@ def test_estimate_file_runs_it_on_a_trained_noisy_run(tmp_path):
     estimate_file(spec, paths[0], tmp_path / "mi.nc", device="cpu", weights_path=paths[2])
     with xr.open_dataset(tmp_path / "mi.nc") as mi, xr.open_dataset(paths[0]) as acts:
         assert mi.attrs["units"] == "nats" and mi["I_XT"].shape == (2, 3, 2)
+        assert set(json.loads(mi.attrs["inputs"])) == {"activations", "weights"}  # provenance
         assert np.isnan(mi["I_XT"][..., 1]).all()  # the softmax output
         hidden = torch.as_tensor(acts["activation"].values[..., :2], dtype=torch.float64)
         expected = mixture_entropy(hidden, 0.1, samples=2000, generator=generator())

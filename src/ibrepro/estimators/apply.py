@@ -95,13 +95,14 @@ def layer_coords(acts: xr.Dataset) -> tuple[np.ndarray, dict]:
 
 def _network(weights: xr.Dataset, rep: int, epochs: slice, device: torch.device) -> Network:
     """One repetition's parameters at a block of snapshot epochs, from ``weights.nc``."""
-    layers = range(1, len(json.loads(weights.attrs["activations"])) + 2)
+    activations = json.loads(weights.attrs["activations"])
+    layers = range(1, len(activations) + 2)
     return Network(
         [torch.as_tensor(weights[f"weight_{k}"][rep, epochs].values, device=device)
          for k in layers],
         [torch.as_tensor(weights[f"bias_{k}"][rep, epochs].values, device=device)[..., None, :]
          for k in layers],
-        json.loads(weights.attrs["activations"]), float(weights.attrs["noise_std"]))
+        activations, float(weights.attrs["noise_std"]))
 
 
 def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path, *,
@@ -161,7 +162,9 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         },
         coords=coords,
         attrs=provenance_attrs(
-            spec=spec, inputs={"activations": activations_path}, units=units,
+            spec=spec, units=units,
+            inputs={"activations": activations_path,
+                    **({"weights": weights_path} if weights_path else {})},
             estimator=spec["name"], method=spec["method"], params=json.dumps(spec["params"]),
             experiment=experiment, device=str(torch_device), reference=estimator.reference,
         ),
