@@ -43,6 +43,21 @@ def test_shipped_config_resolves_at_both_scales():
     assert paper.datasets["szt"] == {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}
 
 
+def test_an_experiments_own_quick_settings_win_at_quick_scale_only():
+    own = {**CONFIG["experiments"]["szt-tanh"], "quick": {"epochs": 50, "snapshots": 5}}
+    config = copy.deepcopy(CONFIG)
+    config["experiments"]["szt-tanh"] = own
+    quick = load({**config, "scale": "quick"}).experiments["szt-tanh"]
+    assert (quick["epochs"], quick["snapshots"]) == (50, 5)
+    assert quick["repetitions"] == CONFIG["quick"]["repetitions"] and "quick" not in quick
+    paper = load(config).experiments["szt-tanh"]
+    assert (paper["epochs"], paper["snapshots"]) == (8000, 280) and "quick" not in paper
+    with pytest.raises(ConfigError, match=r"config\.experiments\.szt-tanh\.quick: unknown key\(s\) "
+                                          r"'lr'; allowed keys: epochs, repetitions, snapshots"):
+        load({**config, "experiments": {**config["experiments"],
+                                        "szt-tanh": {**own, "quick": {"lr": 1.0}}}})
+
+
 def test_defaults_are_filled_from_the_schema():
     config = broken(datasets__szt={"kind": "szt"})
     del config["device"]

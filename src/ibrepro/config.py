@@ -143,8 +143,9 @@ def _dataset(entry: dict, defs: dict, scale: str) -> dict:
 
 def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     exp = {**config.get("experiment_defaults", {}), **config["experiments"][name]}
+    own_quick = exp.pop("quick", {})
     if config["scale"] == "quick":
-        exp.update(config["quick"])
+        exp.update({**config["quick"], **own_quick})
     missing = [key for key in EXPERIMENT_REQUIRED if key not in exp]
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "
