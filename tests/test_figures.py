@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -195,3 +197,12 @@ def test_information_plane_checks_shapes():
                                 ["a", "b"])
     assert len(artists) == 5  # line + points per layer, legend
     assert axes[0, 0].get_xlabel() == "I(X;T) [bits]"
+
+
+def test_figure_and_report_jobs_do_not_import_torch():
+    """Each figure job is its own Python process: importing torch (~2 s) in all of them would
+    dominate the quick DAG's figure stage."""
+    code = ("import sys; from ibrepro.figures import render; import ibrepro.report; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
