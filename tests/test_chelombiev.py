@@ -222,7 +222,7 @@ def test_inits_picks_least_and_most_compressing(tmp_path):
 def test_claims_table_cells(tmp_path):
     """Every run: hidden layers compress in rep 0 only, softmax in both; accuracy rises with the
     softmax drop: tanh/relu hidden 'unclear' 1/2, softmax 'holds' 4/4 but 'unclear' 2/2 (too
-    few repetitions), correlation of softmax compression with accuracy 1 under the adaptive estimators."""
+    few repetitions), correlation of softmax compression with accuracy 1 (adaptive estimators)."""
     softmax = {e: np.array([2.0, 3.0]) + k for k, e in enumerate(RUNS)}
     rows, _ = _build("compare/claims", tmp_path,
                      lambda e: _mi(_trajectories(softmax.get(e, np.array([2.0, 3.0])),
