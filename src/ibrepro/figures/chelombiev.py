@@ -74,9 +74,9 @@ register(Item("chelombiev/adaptive-vs-fixed", "figure", adaptive_vs_fixed,
               description="tanh and relu IPs: fixed binning, adaptive binning, adaptive KDE"))
 
 
-def _adaptive_caption() -> str:
-    return ("30 equal-mass bins per unit, layer and epoch (adaptive-bins-30) and the KDE upper "
-            "bound with noise std scaled to each layer's range per epoch (adaptive-kde-upper)")
+ADAPTIVE_CAPTION = ("30 equal-mass bins per unit, layer and epoch (adaptive-bins-30) and the KDE "
+                    "upper bound with noise std scaled to each layer's range per epoch "
+                    "(adaptive-kde-upper)")
 
 
 def activations(inputs: ItemInputs):
@@ -98,7 +98,7 @@ def activations(inputs: ItemInputs):
         ax.set_visible(False)
     caption = (
         f"chelombiev activations: information planes of the SZT net with each hidden "
-        f"activation of the zoo ({', '.join(e for e, _ in ZOO)}), under {_adaptive_caption()}. "
+        f"activation of the zoo ({', '.join(e for e, _ in ZOO)}), under {ADAPTIVE_CAPTION}. "
         f"{plane_summary(plane)} Drop of I(X;T) from its peak to the last epoch per layer, "
         f"'compresses' when at least {100 * THRESHOLD:.0f}% of the peak: {'; '.join(parts)}. "
         f"chelombiev: saturation is not the main factor; similar functions (softplus, centred "
@@ -142,7 +142,7 @@ def inits(inputs: ItemInputs):
         f"relu SZT net ({experiment}, repetitions {', '.join(map(str, reps))} of "
         f"{first.sizes['rep']}: the least and the most compressing and evenly spaced ones "
         f"between, ranked by the mean relative drop of I(X;T) of the hidden layers under "
-        f"adaptive-bins-30), under {_adaptive_caption()}; titles give the final test accuracy. "
+        f"adaptive-bins-30), under {ADAPTIVE_CAPTION}; titles give the final test accuracy. "
         f"{len(plane.epochs)} snapshot epochs ({plane.epochs[0]} to {plane.epochs[-1]}); one "
         f"colour per layer, darker = later; in {plane.units}. Drop from the peak per layer: "
         f"{'; '.join(parts)}. chelombiev: relu nets can compress, but whether they do depends "
@@ -180,7 +180,7 @@ def weight_decay(inputs: ItemInputs):
     caption = (
         f"chelombiev weight decay: information planes of the relu SZT net with coupled L2 "
         f"weight decay on the weights ({', '.join(WEIGHT_DECAY)}), under "
-        f"{_adaptive_caption()}. {plane_summary(plane)} Per strength: the layers whose I(X;T) "
+        f"{ADAPTIVE_CAPTION}. {plane_summary(plane)} Per strength: the layers whose I(X;T) "
         f"drops at least {100 * THRESHOLD:.0f}% from its peak by the last epoch, and the layer "
         f"spread (mean distance of the layers' last points from their centroid): "
         f"{'; '.join(parts)}. chelombiev: stronger weight decay, more compression, layers "
@@ -248,7 +248,7 @@ def compression_vs_generalisation(inputs: ItemInputs):
         f"the maximum over snapshot epochs, where the fitting phase ends, to the last snapshot, "
         f"in bits) against the final test accuracy and test loss: Spearman rho with a 95% "
         f"percentile bootstrap interval (2000 resamples of runs, seeded), under "
-        f"{_adaptive_caption()}. Right: softmax compression against test accuracy. "
+        f"{ADAPTIVE_CAPTION}. Right: softmax compression against test accuracy. "
         f"{'; '.join(parts)}. chelombiev: no significant link for the hidden layers, "
         f"compression of the softmax layer goes with better generalisation."
     )
