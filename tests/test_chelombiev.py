@@ -19,11 +19,12 @@ from ibrepro.figures.chelombiev import (
     layer_spread,
     spread_reps,
 )
-from ibrepro.figures.claims import CLAIMS, Interval, claim_verdict, runs_of, shows
+from ibrepro.figures.claims import CLAIMS, claim_verdict, runs_of, shows
 from ibrepro.figures.compare import ESTIMATORS
 from ibrepro.figures.compression import of_reps
 from ibrepro.figures.plane import Plane
 from ibrepro.figures.stats import (
+    Interval,
     average_ranks,
     bootstrap_correlation,
     correlation,
