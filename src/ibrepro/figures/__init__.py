@@ -2,6 +2,7 @@
 
 from ibrepro.figures import (  # noqa: F401  (importing a paper module registers its items)
     chelombiev,
+    claims,
     compare,
     goldfeld,
     lorenzen,

@@ -138,7 +138,7 @@ def fingerprint(item_id: str) -> str:
     """Hash of the code that draws the item (its module and the shared drawing modules), for
     the render rules' params: editing ``rip.py`` reruns the rip items only."""
     shared = ("ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
-              "ibrepro.figures.registry")
+              "ibrepro.figures.stats", "ibrepro.figures.registry")
     return source_fingerprint([get(item_id).build.__module__, *shared])
 
 
