@@ -6,6 +6,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     goldfeld,
     lorenzen,
     rip,
+    schematics,
 )
 from ibrepro.figures.registry import (
     ITEMS,

