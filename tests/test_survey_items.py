@@ -8,8 +8,10 @@ import math
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
+from ibrepro.figures.ib_bound import curve_gap, flip_rate, least_compression, szt_curves
 from ibrepro.figures.saturation import (
     BIN_SIZE,
     bin_probabilities,
@@ -18,6 +20,7 @@ from ibrepro.figures.saturation import (
     sampled_entropy,
 )
 from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
+from ibrepro.ib import Curve
 
 # -- schematics -----------------------------------------------------------------------------
 
@@ -101,3 +104,66 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="w > 0"):
         bin_probabilities("tanh", 0.0)
     assert entropy_bits(np.array([1.0, 0.0])) == 0.0
+
+
+# -- rip/fig16 and survey/ib-bound ----------------------------------------------------------
+
+def _data(y: np.ndarray) -> xr.Dataset:
+    """A data file of all 16 patterns of 4 bits with labels ``y``."""
+    x = ((np.arange(16)[:, None] >> np.arange(3, -1, -1)) & 1).astype("u1")
+    return xr.Dataset({"x": (("sample", "feature"), x), "y": ("sample", y),
+                       "split": ("sample", np.array(["train"] * 16))})
+
+
+def _write(item_id: str, root, files: dict[str, xr.Dataset]):
+    """Write ``files`` (every input of the item) under ``root``; the built (figure, caption)."""
+    paths = input_paths(item_id, root)
+    assert set(files) == set(paths)
+    for name, ds in files.items():
+        paths[name].parent.mkdir(parents=True, exist_ok=True)
+        ds.to_netcdf(paths[name], engine="netcdf4")
+    with ItemInputs(item_id, paths) as inputs:
+        return get(item_id).build(inputs)
+
+
+CLEAN = np.arange(16) % 2  # y = last bit: H(Y) = 1, H(X) = 4
+NOISY = CLEAN ^ (np.arange(16) < 3)  # 3 of 16 flipped
+
+
+def test_flip_rate_and_curves_of_a_known_joint():
+    exact, noisy, rate = szt_curves(_data(CLEAN), _data(NOISY))
+    assert rate == 3 / 16
+    np.testing.assert_allclose(exact.I_XT, [0, 1, 4])
+    np.testing.assert_allclose(exact.I_TY, [0, 1, 1])
+    # the noisy joint is a BSC(3/16) of a uniform bit: I(X;Y) = 1 - h(3/16)
+    h = -(3 / 16 * math.log2(3 / 16) + 13 / 16 * math.log2(13 / 16))
+    assert noisy.I_TY[-1] == pytest.approx(1 - h, abs=1e-9)
+    with pytest.raises(ValueError, match="same inputs"):
+        flip_rate(_data(CLEAN), _data(CLEAN).isel(sample=slice(0, 8)))
+
+
+def test_least_compression_and_gap_on_the_piecewise_linear_curve():
+    curve = Curve(np.array([1.0, 1.0, np.inf]), np.array([0.0, 1.0, 4.0]),
+                  np.array([0.0, 1.0, 1.0]))
+    assert least_compression(curve, 0.3) == pytest.approx(0.3)
+    assert least_compression(curve, 1.0) == pytest.approx(1.0)
+    np.testing.assert_allclose(curve_gap(curve, np.array([0.5, 2.0, 5.0]),
+                                         np.array([0.5, 0.25, 1.0])), [0, 0.75, 0])
+    with pytest.raises(ValueError, match="level must be in"):
+        least_compression(curve, 1.5)
+
+
+def test_ib_figures_build_from_synthetic_inputs(tmp_path):
+    data = {"data/szt": _data(CLEAN), "data/szt-noisy": _data(NOISY)}
+    _, caption = _write("rip/fig16", tmp_path, data)
+    assert "flip rate of the szt-noisy data (0.1875" in caption
+    assert "I(T;Y) = 0.500 needs I(X;T) >= 0.500" in caption
+    i_xt = np.broadcast_to(np.array([3.0, 2.0])[None, None], (2, 3, 2))
+    i_ty = np.broadcast_to(np.array([0.9, 0.5])[None, None], (2, 3, 2))
+    mi = xr.Dataset({"I_XT": (("rep", "epoch", "layer"), np.array(i_xt)),
+                     "I_TY": (("rep", "epoch", "layer"), np.array(i_ty))},
+                    coords={"rep": [0, 1], "epoch": [0, 1, 2], "layer": [1, 2],
+                            "layer_name": ("layer", ["tanh 1", "softmax"])},
+                    attrs={"units": "bits"})
+    _, caption = _write("survey/ib-bound", tmp_path, data | {"mi/szt-tanh/bin-size-0.07": mi})
+    assert "(tanh 1, softmax): 0.1000, 0.5000 bits; points above the bound: 0 of 6" in caption

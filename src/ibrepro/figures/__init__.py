@@ -4,6 +4,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     chelombiev,
     compare,
     goldfeld,
+    ib_bound,
     lorenzen,
     rip,
     schematics,
