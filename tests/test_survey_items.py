@@ -167,3 +167,9 @@ def test_ib_figures_build_from_synthetic_inputs(tmp_path):
                     attrs={"units": "bits"})
     _, caption = _write("survey/ib-bound", tmp_path, data | {"mi/szt-tanh/bin-size-0.07": mi})
     assert "(tanh 1, softmax): 0.1000, 0.5000 bits; points above the bound: 0 of 6" in caption
+
+
+def test_single_neuron_caption_states_the_shapes():
+    fig, caption = get("survey/single-neuron").build(ItemInputs("survey/single-neuron", {}))
+    assert len(fig.axes) == 2
+    assert "tanh: H(T) rises to 4.6" in caption and "relu: H(T) keeps rising" in caption
