@@ -20,6 +20,12 @@ from ibrepro.figures.saturation import (
     sampled_entropy,
 )
 from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
+from ibrepro.figures.stopping import (
+    early_stop_epoch,
+    perfect_stop_epoch,
+    scaled_patience,
+    snapshot_at,
+)
 from ibrepro.ib import Curve
 
 # -- schematics -----------------------------------------------------------------------------
@@ -173,3 +179,69 @@ def test_single_neuron_caption_states_the_shapes():
     fig, caption = get("survey/single-neuron").build(ItemInputs("survey/single-neuron", {}))
     assert len(fig.axes) == 2
     assert "tanh: H(T) rises to 4.6" in caption and "relu: H(T) keeps rising" in caption
+
+
+# -- stopping rules: rip/fig7, rip/fig10 ----------------------------------------------------
+
+def _keras_early_stop(loss, patience):
+    """Keras EarlyStopping's loop (monitor val_loss, min_delta 0): the index it halts at."""
+    best, wait = math.inf, 0
+    for i, value in enumerate(loss):
+        if value < best:
+            best, wait = value, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return i
+    return len(loss) - 1
+
+
+def test_early_stop_by_hand_and_batched():
+    loss = np.array([[5, 4, 3, 3.5, 3.2, 3.1, 2, 1],    # last improvement index 2 -> halt at 5
+                     [8, 7, 6, 5, 4, 3, 2, 1],          # always improving -> last epoch
+                     [3, 3, 3, 3, 3, 3, 3, 3]])         # ties do not improve -> halt at 3
+    epochs = np.arange(8) * 10
+    np.testing.assert_array_equal(early_stop_epoch(loss, epochs, patience=3), [50, 70, 30])
+    np.testing.assert_array_equal(perfect_stop_epoch(loss, epochs), [70, 70, 0])
+
+
+def test_early_stop_matches_a_keras_style_loop():
+    rng = np.random.default_rng(0)
+    loss = np.cumsum(rng.normal(0, 1, (50, 60)), axis=1)
+    for patience in (1, 3, 10):
+        got = early_stop_epoch(loss, np.arange(60), patience=patience)
+        np.testing.assert_array_equal(got, [_keras_early_stop(c, patience) for c in loss])
+
+
+def test_snapshot_at_and_patience_scaling():
+    snapshots = np.array([0, 1, 2, 5, 10])
+    assert [snapshot_at(snapshots, e) for e in (0, 4, 5, 7, 10, 12)] == [0, 2, 3, 3, 4, 4]
+    assert (scaled_patience(8000), scaled_patience(300), scaled_patience(10)) == (100, 4, 1)
+    with pytest.raises(ValueError, match="before the first snapshot"):
+        snapshot_at(np.array([1, 2]), 0)
+    with pytest.raises(ValueError, match="patience must be >= 1"):
+        early_stop_epoch(np.ones(3), np.arange(3), patience=0)
+
+
+def test_stopping_figure_from_synthetic_runs(tmp_path):
+    """Validation loss falls to epoch 3, then rises: with patience 1 (a run of 10 epochs) early
+    stopping halts at 4, perfect stopping picks 3; both planes end at snapshot 2 (the last at
+    or before the stop)."""
+    epochs = np.arange(11)
+    test_loss = np.r_[4.0, 3.0, 2.0, 1.0, np.linspace(1.5, 3, 7)]
+    loss = np.stack([np.stack([test_loss * 0.5, test_loss], axis=-1)] * 2)  # rep, epoch, split
+    metrics = xr.Dataset({"loss": (("rep", "epoch", "split"), loss),
+                          "accuracy": (("rep", "epoch", "split"), np.full(loss.shape, 0.9))},
+                         coords={"rep": [0, 1], "epoch": epochs, "split": ["train", "test"]})
+    snaps = [0, 1, 2, 5, 10]
+    mi = xr.Dataset({"I_XT": (("rep", "epoch", "layer"), np.ones((2, 5, 2)) * [1.0, 2.0]),
+                     "I_TY": (("rep", "epoch", "layer"), np.ones((2, 5, 2)) * 0.5)},
+                    coords={"rep": [0, 1], "epoch": snaps, "layer": [1, 2],
+                            "layer_name": ("layer", ["relu 1", "softmax"])},
+                    attrs={"units": "bits"})
+    _, caption = _write("rip/fig10", tmp_path,
+                        {"metrics/szt-relu": metrics, "mi/szt-relu/bin-size-0.07": mi})
+    assert "lowest loss so far is 1 epochs old" in caption
+    assert "early stopping at epoch 4 (validation loss 1.5000" in caption
+    assert "perfect stopping at epoch 3 (validation loss 1.0000" in caption
+    assert "plane up to snapshot 2;" in caption

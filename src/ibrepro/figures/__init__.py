@@ -8,6 +8,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     lorenzen,
     rip,
     schematics,
+    stopping,
     survey,
 )
 from ibrepro.figures.registry import (
