@@ -23,7 +23,6 @@ from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, disc
 from ibrepro.figures.stopping import (
     early_stop_epoch,
     perfect_stop_epoch,
-    scaled_patience,
     snapshot_at,
 )
 from ibrepro.ib import Curve
@@ -121,14 +120,14 @@ def _data(y: np.ndarray) -> xr.Dataset:
                        "split": ("sample", np.array(["train"] * 16))})
 
 
-def _write(item_id: str, root, files: dict[str, xr.Dataset]):
+def _write(item_id: str, root, files: dict[str, xr.Dataset], options: dict | None = None):
     """Write ``files`` (every input of the item) under ``root``; the built (figure, caption)."""
     paths = input_paths(item_id, root)
     assert set(files) == set(paths)
     for name, ds in files.items():
         paths[name].parent.mkdir(parents=True, exist_ok=True)
         ds.to_netcdf(paths[name], engine="netcdf4")
-    with ItemInputs(item_id, paths) as inputs:
+    with ItemInputs(item_id, paths, options) as inputs:
         return get(item_id).build(inputs)
 
 
@@ -216,7 +215,6 @@ def test_early_stop_matches_a_keras_style_loop():
 def test_snapshot_at_and_patience_scaling():
     snapshots = np.array([0, 1, 2, 5, 10])
     assert [snapshot_at(snapshots, e) for e in (0, 4, 5, 7, 10, 12)] == [0, 2, 3, 3, 4, 4]
-    assert (scaled_patience(8000), scaled_patience(300), scaled_patience(10)) == (100, 4, 1)
     with pytest.raises(ValueError, match="before the first snapshot"):
         snapshot_at(np.array([1, 2]), 0)
     with pytest.raises(ValueError, match="patience must be >= 1"):
@@ -224,7 +222,7 @@ def test_snapshot_at_and_patience_scaling():
 
 
 def test_stopping_figure_from_synthetic_runs(tmp_path):
-    """Validation loss falls to epoch 3, then rises: with patience 1 (a run of 10 epochs) early
+    """Validation loss falls to epoch 3, then rises: with patience 1 (config option) early
     stopping halts at 4, perfect stopping picks 3; both planes end at snapshot 2 (the last at
     or before the stop)."""
     epochs = np.arange(11)
@@ -239,8 +237,10 @@ def test_stopping_figure_from_synthetic_runs(tmp_path):
                     coords={"rep": [0, 1], "epoch": snaps, "layer": [1, 2],
                             "layer_name": ("layer", ["relu 1", "softmax"])},
                     attrs={"units": "bits"})
-    _, caption = _write("rip/fig10", tmp_path,
-                        {"metrics/szt-relu": metrics, "mi/szt-relu/bin-size-0.07": mi})
+    files = {"metrics/szt-relu": metrics, "mi/szt-relu/bin-size-0.07": mi}
+    with pytest.raises(KeyError, match="reads option 'early_stopping', which was not passed"):
+        _write("rip/fig10", tmp_path, files)
+    _, caption = _write("rip/fig10", tmp_path, files, {"early_stopping": {"patience": 1}})
     assert "lowest loss so far is 1 epochs old" in caption
     assert "early stopping at epoch 4 (validation loss 1.5000" in caption
     assert "perfect stopping at epoch 3 (validation loss 1.0000" in caption

@@ -8,7 +8,8 @@ the repetition-mean plane; the caption also gives each repetition's own stop epo
 
 - Early stopping (Keras ``EarlyStopping(monitor="val_loss", patience=p)`` without restoring
   weights): training halts at the first epoch at which the lowest loss so far is ``p`` epochs
-  old, i.e. no later epoch improved on it; the last epoch if that never happens.
+  old, i.e. no later epoch improved on it; the last epoch if that never happens. ``p`` is the
+  config's ``early_stopping.patience`` (rip does not state its own).
 - "Perfect" stopping: the epoch of the minimum validation loss (the first, on ties).
 
 The plane is recorded only at snapshot epochs: the stopped trajectory ends at the last
@@ -23,8 +24,6 @@ from ibrepro.figures.plane import information_plane, mean_plane, plane_summary
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
 
-PAPER_PATIENCE = 100  # epochs of rip's 8000 (rip does not state its patience)
-PAPER_EPOCHS = 8000
 ESTIMATOR = "bin-size-0.07"  # rip Figs. 7 and 10: bin size 0.07
 
 
@@ -64,19 +63,13 @@ def snapshot_at(snapshots: np.ndarray, epoch: int) -> int:
     return int(np.searchsorted(snapshots, epoch, side="right") - 1)
 
 
-def scaled_patience(epochs: int) -> int:
-    """rip's patience scaled to a run of ``epochs`` epochs: ``PAPER_PATIENCE`` epochs of 8000,
-    at least 1 (quick runs are shorter: the same fraction of training)."""
-    return max(1, round(PAPER_PATIENCE * epochs / PAPER_EPOCHS))
-
-
 def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str):
     """rip's layout: top early (left) and perfect (right) stopping, bottom full training."""
     metrics = inputs.metrics(experiment)
     plane = mean_plane(inputs.mi(experiment, ESTIMATOR))
     val = metrics["loss"].sel(split="test").transpose("rep", "epoch")
     epochs = metrics["epoch"].values
-    patience = scaled_patience(int(epochs[-1]))
+    patience = inputs.option("early_stopping")["patience"]
     mean_loss = val.mean("rep").values
     stops = {"early": int(early_stop_epoch(mean_loss, epochs, patience=patience)),
              "perfect": int(perfect_stop_epoch(mean_loss, epochs))}
@@ -112,9 +105,9 @@ def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str
         f"loss) against full training (bottom, the stop snapshot ringed), from the same runs "
         f"({experiment}). Validation = our test split; the rules read the repetition-mean "
         f"validation loss; early stopping: halt when the lowest loss so far is {patience} "
-        f"epochs old (rip's unstated patience taken as {PAPER_PATIENCE} of {PAPER_EPOCHS} "
-        f"epochs, scaled to this run's {int(epochs[-1])}); the stopped plane ends at the last "
-        f"snapshot at or before the stop epoch. {plane_summary(plane)} {'; '.join(parts)}; "
+        f"epochs old (config early_stopping.patience; rip does not state its patience); the "
+        f"stopped plane ends at the last snapshot at or before the stop epoch. "
+        f"{plane_summary(plane)} {'; '.join(parts)}; "
         f"full training ends at test accuracy {float(final.mean()):.4f}. rip: early stopping "
         f"falls where the output layer turns into compression; perfect stopping shows no link "
         f"to compression."
@@ -132,7 +125,7 @@ def fig10(inputs: ItemInputs):
 
 def _stopping_item(item_id: str, build, experiment: str, description: str) -> Item:
     return Item(item_id, "figure", build, mi=((experiment, ESTIMATOR),), metrics=(experiment,),
-                description=description)
+                description=description, options=("early_stopping",))
 
 
 register(_stopping_item("rip/fig7", fig7, "szt-tanh",
