@@ -16,7 +16,6 @@ from ibrepro.figures.saturation import (
     BIN_SIZE,
     bin_probabilities,
     binned_entropy,
-    entropy_bits,
     sampled_entropy,
 )
 from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
@@ -108,7 +107,6 @@ def test_errors_name_the_argument():
         bin_probabilities("sigmoid", 1.0)
     with pytest.raises(ValueError, match="w > 0"):
         bin_probabilities("tanh", 0.0)
-    assert entropy_bits(np.array([1.0, 0.0])) == 0.0
 
 
 # -- rip/fig16 and survey/ib-bound ----------------------------------------------------------
@@ -245,3 +243,8 @@ def test_stopping_figure_from_synthetic_runs(tmp_path):
     assert "early stopping at epoch 4 (validation loss 1.5000" in caption
     assert "perfect stopping at epoch 3 (validation loss 1.0000" in caption
     assert "plane up to snapshot 2;" in caption
+
+
+def test_a_point_mass_has_entropy_plus_zero():
+    """Captions print it: a single occupied bin is 0.000 bits, not -0.000."""
+    assert f"{binned_entropy('relu', [1e-3])[0]:.3f}" == "0.000"

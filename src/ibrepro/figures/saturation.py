@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ibrepro.ib import entropy_bits
+
 BIN_SIZE = 2 / 30  # 30 bins on [-1, 1] (IDNNs, Saxe)
 
 
@@ -65,17 +67,10 @@ def bin_probabilities(activation: str, w: float, *, size: float = BIN_SIZE) -> n
     return np.diff(uniform_cdf(g(edges) / w))
 
 
-def entropy_bits(p: np.ndarray) -> float:
-    """Entropy in bits of probabilities ``p``; 0 log 0 = 0."""
-    p = np.asarray(p, dtype=float)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum()) + 0.0  # no -0.0
-
-
 def binned_entropy(activation: str, weights: np.ndarray, *, size: float = BIN_SIZE) -> np.ndarray:
     """Closed-form H(T) = I(X;T) in bits of the binned neuron at each of ``weights`` ``(w,)``."""
     return np.array([entropy_bits(bin_probabilities(activation, float(w), size=size))
-                     for w in np.asarray(weights, dtype=float)])
+                     for w in np.asarray(weights, dtype=float)]) + 0.0  # -0.0 (one bin) -> 0.0
 
 
 def sampled_entropy(activation: str, weights: np.ndarray, *, samples: int = 100_000,

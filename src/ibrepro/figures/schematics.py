@@ -10,9 +10,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ibrepro.figures.registry import Item, register
-from ibrepro.figures.rip import input_information
-from ibrepro.figures.saturation import bin_probabilities, entropy_bits, hard_tanh
+from ibrepro.figures.saturation import bin_probabilities, hard_tanh
 from ibrepro.figures.save import new_figure
+from ibrepro.ib import entropy_bits, joint_of_samples, mutual_information_bits
 
 
 class Case(NamedTuple):
@@ -33,18 +33,24 @@ CASES = (  # samples 1, 2 of class 0 and 3, 4 of class 1; which two share a bin 
 CLASS_COLOURS = ("tab:blue", "tab:orange")
 
 
+def plug_in_information(symbols, labels) -> tuple[float, float]:
+    """(H(T), I(T;Y)) in bits of equiprobable samples with symbols ``symbols`` ``(sample,)``
+    and labels ``labels`` ``(sample,)``."""
+    joint = joint_of_samples(np.asarray(symbols)[:, None], np.asarray(labels))
+    return entropy_bits(joint.sum(1)), mutual_information_bits(joint)
+
+
 def binned_information(values, labels, *, size: float) -> tuple[float, float]:
     """(I(X;T), I(T;Y)) in bits of equiprobable samples X with activations ``values``
     ``(sample,)`` binned as floor(t / size), and labels ``labels`` ``(sample,)``: T is a
     function of X, so I(X;T) = H(T)."""
-    symbols = np.floor(np.asarray(values, dtype=float) / size).astype(np.int64)[:, None]
-    return input_information(symbols, np.asarray(labels))
+    return plug_in_information(np.floor(np.asarray(values, dtype=float) / size), labels)
 
 
 def fig3(_inputs):
     """Four panels, each a row of bins with the samples drawn in them, class = colour."""
     fig, axes = new_figure(2, 2, height=3.6)
-    h_x, i_xy = input_information(np.arange(4)[:, None], np.array(CASES[0].labels))
+    h_x, i_xy = plug_in_information(np.arange(4), CASES[0].labels)  # without binning
     parts = []
     for ax, case in zip(axes.flat, CASES, strict=True):
         i_xt, i_ty = binned_information(case.values, case.labels, size=CASE_BIN)
