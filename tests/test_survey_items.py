@@ -12,6 +12,7 @@ import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
 from ibrepro.figures.ib_bound import curve_gap, flip_rate, least_compression, szt_curves
+from ibrepro.figures.rip_variants import dpi_excess
 from ibrepro.figures.saturation import (
     BIN_SIZE,
     bin_probabilities,
@@ -248,3 +249,57 @@ def test_stopping_figure_from_synthetic_runs(tmp_path):
 def test_a_point_mass_has_entropy_plus_zero():
     """Captions print it: a single occupied bin is 0.000 bits, not -0.000."""
     assert f"{binned_entropy('relu', [1e-3])[0]:.3f}" == "0.000"
+
+
+# -- rip/fig6 and rip/fig9 ------------------------------------------------------------------
+
+def _mi_file(i_xt: np.ndarray, names: list[str], epochs=None) -> xr.Dataset:
+    """An MI file from ``i_xt`` ``(rep, epoch, layer)``, I(T;Y) = I(X;T) / 10."""
+    reps, n_epochs, layers = i_xt.shape
+    return xr.Dataset({"I_XT": (("rep", "epoch", "layer"), i_xt),
+                       "I_TY": (("rep", "epoch", "layer"), i_xt / 10)},
+                      coords={"rep": np.arange(reps),
+                              "epoch": np.arange(n_epochs) if epochs is None else epochs,
+                              "layer": np.arange(1, layers + 1), "layer_name": ("layer", names)},
+                      attrs={"units": "bits"})
+
+
+def _metrics_file(test_accuracy: np.ndarray) -> xr.Dataset:
+    """A metrics file of ``test_accuracy`` ``(rep,)`` at every one of 3 epochs."""
+    acc = np.repeat(np.asarray(test_accuracy, float)[:, None, None], 3, axis=1)
+    acc = np.concatenate([acc, acc], axis=2)
+    return xr.Dataset({"loss": (("rep", "epoch", "split"), 1 - acc),
+                       "accuracy": (("rep", "epoch", "split"), acc)},
+                      coords={"rep": np.arange(len(test_accuracy)), "epoch": np.arange(3),
+                              "split": ["train", "test"]})
+
+
+def test_dpi_excess_flags_a_later_layer_above_an_earlier_one():
+    i_xt = np.array([[2.0, 1.0], [2.0, 2.0], [1.0, 3.0]])
+    np.testing.assert_array_equal(dpi_excess(i_xt, 0, 1), [False, False, True])
+
+
+def test_fig6_caption_counts_dpi_violations(tmp_path):
+    """Layer 2 (bottleneck) falls from 4 to 2 (-50%), layer 3 stays at 3: above it at the last
+    epoch only."""
+    i_xt = np.array([[[8, 4, 3, 3, 1], [8, 4, 3, 3, 1], [8, 2, 3, 3, 1]]] * 2, float)
+    names = ["tanh 1", "tanh 2", "tanh 3", "tanh 4", "softmax"]
+    _, caption = _write("rip/fig6", tmp_path, {
+        "mi/szt-bottleneck/bin-size-0.07": _mi_file(i_xt, names),
+        "metrics/szt-bottleneck": _metrics_file([0.9, 0.8])})
+    assert "tanh 2, 2 units) against the next layer (tanh 3, 12 units): 50% vs 0% drop" in caption
+    assert "at 1 of 3 snapshot epochs" in caption
+    assert "0.8500 ± 0.0500 over 2 repetitions" in caption
+
+
+def test_fig9_draws_one_panel_per_repetition(tmp_path):
+    names = ["relu 1", "softmax"]
+    i_xt = np.array([[[1.0, 0.5]] * 3, [[2.0, 0.5]] * 3])  # rep 0 ends at 1.00, rep 1 at 2.00
+    files = {}
+    for experiment in ("szt-relu-tanh-seed2", "szt-tanh-relu-seed2"):
+        files[f"mi/{experiment}/bin-size-0.07"] = _mi_file(i_xt, names)
+        files[f"metrics/{experiment}"] = _metrics_file([0.9, 0.7])
+    fig, caption = _write("rip/fig9", tmp_path, files)
+    assert len(fig.axes) == 4
+    assert "init 1: 1.00, 0.50; init 2: 2.00, 0.50" in caption
+    assert fig.axes[1].get_title() == "Leading ReLU, init 2 (score: 0.7000)"

@@ -7,6 +7,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     ib_bound,
     lorenzen,
     rip,
+    rip_variants,
     schematics,
     stopping,
     survey,
