@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
+from ibrepro.figures.boolean import compression_bound, partition, partition_information
 from ibrepro.figures.ib_bound import curve_gap, flip_rate, least_compression, szt_curves
 from ibrepro.figures.rip_variants import dpi_excess
 from ibrepro.figures.saturation import (
@@ -26,6 +27,7 @@ from ibrepro.figures.stopping import (
     snapshot_at,
 )
 from ibrepro.ib import Curve
+from ibrepro.train.writer import ActivationWriter
 
 # -- schematics -----------------------------------------------------------------------------
 
@@ -303,3 +305,64 @@ def test_fig9_draws_one_panel_per_repetition(tmp_path):
     assert len(fig.axes) == 4
     assert "init 1: 1.00, 0.50; init 2: 2.00, 0.50" in caption
     assert fig.axes[1].get_title() == "Leading ReLU, init 2 (score: 0.7000)"
+
+
+# -- survey/boolean-partition, survey/bound-tightness ---------------------------------------
+
+def test_partition_cells_counts_and_homogeneity():
+    """eps 0.5: (0.1, 0.1) and (0.2, 0.4) share cell (0, 0); (-0.1, 0.6) is (-1, 1)."""
+    t = np.array([[0.1, 0.1], [0.2, 0.4], [0.3, 0.2], [-0.1, 0.6], [-0.2, 0.9]])
+    y = np.array([0, 0, 1, 1, 1])
+    cells = partition(t, y, eps=0.5, classes=2)
+    np.testing.assert_array_equal(cells.codes, [[-1, 1], [0, 0]])
+    np.testing.assert_array_equal(cells.counts, [[0, 2], [2, 1]])
+    np.testing.assert_allclose(cells.homogeneity, [1.0, 2 / 3])
+    # cell masses 2/5, 3/5
+    assert partition_information(cells) == pytest.approx(
+        -(0.4 * math.log2(0.4) + 0.6 * math.log2(0.6)))
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        partition(t, y, eps=0.0, classes=2)
+
+
+def test_compression_bound_closed_form():
+    """I = 4 bits, m = 100, delta = e^-2: sqrt((16 + 2) / 200) = 0.3."""
+    assert compression_bound(np.array(4.0), 100, delta=math.exp(-2)) == pytest.approx(0.3)
+    assert compression_bound(np.array([0.0, 1.0]), 8, delta=math.exp(-1)).tolist() == \
+        pytest.approx([math.sqrt(2 / 16), math.sqrt(3 / 16)])
+    with pytest.raises(ValueError, match="m >= 1"):
+        compression_bound(np.array(1.0), 0)
+
+
+def test_boolean_items_from_synthetic_runs(tmp_path):
+    """2 reps, epochs 0 and 1, 8 samples (6 train), layers of widths 1, 2, 1 (the 2-unit layer
+    is second to last); at the last epoch the 2-unit layer puts samples 0-3 in cell (0, 0)
+    (labels 0, 0, 0, 1) and 4-7 in cell (1, 1) (labels 1, 1, 1, 1)."""
+    values = np.zeros((2, 2, 8, 4), "f4")
+    values[:, 1, 4:, 1:3] = 0.75
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    split = np.array(["train"] * 6 + ["test"] * 2)
+    paths = input_paths("survey/bound-tightness", tmp_path)
+    path = paths["activations/boolean-tanh"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with ActivationWriter.create(path, repetitions=2, epochs=[0, 1], layer_widths=[1, 2, 1],
+                                 layer_names=["tanh 1", "tanh 2", "softmax"], labels=labels,
+                                 split=split, attrs={}) as writer:
+        for k in range(2):
+            writer.write(k, values[:, k])
+    acc = np.zeros((2, 2, 2))
+    acc[..., 0] = 1.0  # train accuracy 1, test 0: gap 1
+    xr.Dataset({"loss": (("rep", "epoch", "split"), acc), "accuracy": (("rep", "epoch", "split"),
+                                                                       acc)},
+               coords={"rep": [0, 1], "epoch": [0, 1], "split": ["train", "test"]}
+               ).to_netcdf(paths["metrics/boolean-tanh"], engine="netcdf4")
+    with ItemInputs("survey/boolean-partition", input_paths("survey/boolean-partition",
+                                                            tmp_path)) as inputs:
+        caption = get("survey/boolean-partition").build(inputs)[1]
+    assert "(tanh 2)" in caption and "Cells per repetition: 2, 2" in caption
+    assert "mean homogeneity 0.875" in caption and "at most 90% pure: 8 of 16" in caption
+    with ItemInputs("survey/bound-tightness", paths) as inputs:
+        caption = get("survey/bound-tightness").build(inputs)[1]
+    # train cells at the last epoch: 4 and 2 samples -> H = h(1/3)
+    h = -(1 / 3 * math.log2(1 / 3) + 2 / 3 * math.log2(2 / 3))
+    bound = math.sqrt((2**h + math.log(20)) / 12)
+    assert f"I(X;T) {h:.3f} bits, bound {bound:.4f}, gap 1.0000" in caption

@@ -1,6 +1,7 @@
 """Figures and tables of the papers: the registry and one module per paper (importing registers)."""
 
 from ibrepro.figures import (  # noqa: F401  (importing a paper module registers its items)
+    boolean,
     chelombiev,
     compare,
     goldfeld,
