@@ -298,7 +298,7 @@ def test_fig9_draws_one_panel_per_repetition(tmp_path):
     names = ["relu 1", "softmax"]
     i_xt = np.array([[[1.0, 0.5]] * 3, [[2.0, 0.5]] * 3])  # rep 0 ends at 1.00, rep 1 at 2.00
     files = {}
-    for experiment in ("szt-relu-tanh-seed2", "szt-tanh-relu-seed2"):
+    for experiment in ("szt-relu-tanh", "szt-tanh-relu"):
         files[f"mi/{experiment}/bin-size-0.07"] = _mi_file(i_xt, names)
         files[f"metrics/{experiment}"] = _metrics_file([0.9, 0.7])
     fig, caption = _write("rip/fig9", tmp_path, files)
