@@ -97,8 +97,8 @@ def boolean_partition(inputs: ItemInputs):
     for c in range(classes):
         bars.bar(np.arange(len(order)), cells.counts[order, c], bottom=bottom, label=f"y = {c}")
         bottom += cells.counts[order, c]
-    bars.set_xticks(np.arange(len(order)), [str(tuple(code)) for code in cells.codes[order]],
-                    rotation=60, fontsize=7)
+    bars.set_xticks(np.arange(len(order)),
+                    [str(tuple(code.tolist())) for code in cells.codes[order]], rotation=45)
     bars.set_xlabel(f"cell floor(t / {EPS}) of {name} (repetition 1)")
     bars.set_ylabel("samples")
     bars.legend(loc="upper right")
