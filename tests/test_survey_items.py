@@ -13,6 +13,7 @@ import xarray as xr
 from ibrepro.figures import ItemInputs, get, input_paths
 from ibrepro.figures.boolean import compression_bound, partition, partition_information
 from ibrepro.figures.ib_bound import curve_gap, flip_rate, least_compression, szt_curves
+from ibrepro.figures.registry import item_modules
 from ibrepro.figures.rip_variants import dpi_excess
 from ibrepro.figures.saturation import (
     BIN_SIZE,
@@ -366,3 +367,15 @@ def test_boolean_items_from_synthetic_runs(tmp_path):
     h = -(1 / 3 * math.log2(1 / 3) + 2 / 3 * math.log2(2 / 3))
     bound = math.sqrt((2**h + math.log(20)) / 12)
     assert f"I(X;T) {h:.3f} bits, bound {bound:.4f}, gap 1.0000" in caption
+
+
+def test_fingerprints_cover_the_modules_an_item_imports_from():
+    """Editing saturation.py reruns fig18 and the single neuron; the IB code reruns fig16;
+    items importing only the shared modules keep their fingerprint."""
+    assert {"ibrepro.figures.saturation", "ibrepro.ib.joint"} <= set(item_modules("rip/fig18"))
+    assert "ibrepro.figures.saturation" in item_modules("survey/single-neuron")
+    assert "ibrepro.ib.curve" in item_modules("rip/fig16")
+    assert "ibrepro.figures.rip" in item_modules("rip/fig9")
+    assert item_modules("rip/fig1") == [
+        "ibrepro.figures.rip", "ibrepro.figures.plane", "ibrepro.figures.compression",
+        "ibrepro.figures.save", "ibrepro.figures.registry"]

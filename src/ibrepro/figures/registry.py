@@ -6,6 +6,8 @@ each paper module registers its items with one ``register(Item(...))`` line per 
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,12 +148,36 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
                           metrics=item.metrics, datasets=item.datasets)
 
 
+DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.")  # modules an item's drawing may use
+
+
+def _uses(module_name: str) -> list[str]:
+    """The modules of ``DRAWING_PACKAGES`` whose names ``module_name`` imports, transitively
+    (read from the modules' globals), e.g. schematics -> saturation -> ibrepro.ib.joint."""
+    found, todo = [], [module_name]
+    while todo:
+        for value in vars(importlib.import_module(todo.pop())).values():
+            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+            if (isinstance(name, str) and name.startswith(DRAWING_PACKAGES)
+                    and name not in found and name != module_name):
+                found.append(name)
+                todo.append(name)
+    return found
+
+
+def item_modules(item_id: str) -> list[str]:
+    """The modules whose source draws the item: its own, the shared drawing modules and what
+    its module imports from ``DRAWING_PACKAGES``."""
+    module = get(item_id).build.__module__
+    shared = ["ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
+              "ibrepro.figures.registry"]
+    return list(dict.fromkeys([module, *shared, *_uses(module)]))
+
+
 def fingerprint(item_id: str) -> str:
-    """Hash of the code that draws the item (its module and the shared drawing modules), for
-    the render rules' params: editing ``rip.py`` reruns the rip items only."""
-    shared = ("ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
-              "ibrepro.figures.registry")
-    return source_fingerprint([get(item_id).build.__module__, *shared])
+    """Hash of the code that draws the item (``item_modules``), for the render rules' params:
+    editing ``rip.py`` reruns the rip items (and the items of modules importing from it)."""
+    return source_fingerprint(item_modules(item_id))
 
 
 def output_paths(item_id: str, results_root: str | Path) -> list[Path]:
