@@ -38,6 +38,7 @@ class Spec:
     figures: tuple[str, ...]
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
     estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
+    early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
@@ -128,7 +129,14 @@ def load(config: dict) -> Spec:
                 train_gpus=config["train_gpus"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]), measures=measure_specs,
-                estimates=None if in_full == "all" else tuple(in_full))
+                estimates=None if in_full == "all" else tuple(in_full),
+                early_stopping=_scaled(config["early_stopping"], config["scale"]))
+
+
+def _scaled(entry: dict, scale: str) -> dict:
+    """A settings entry without its ``quick`` key, which replaces its values at quick scale."""
+    quick = entry.get("quick", {})
+    return {k: v for k, v in entry.items() if k != "quick"} | (quick if scale == "quick" else {})
 
 
 def _dataset(entry: dict, defs: dict, scale: str) -> dict:
