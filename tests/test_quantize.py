@@ -22,7 +22,7 @@ from ibrepro.nets.quantize import (
     to_codes,
 )
 from ibrepro.train import run_experiment
-from ibrepro.train.loop import repetition_seeds, train
+from ibrepro.train.loop import train
 
 CPU = torch.device("cpu")
 
@@ -65,7 +65,8 @@ def test_levels_closed_form(bits):
 
 def test_zero_width_range_is_one_level():
     zero = torch.zeros(3)
-    assert torch.equal(to_codes(zero, torch.tensor(0.0), torch.tensor(0.0), 8), torch.zeros(3, dtype=torch.int64))
+    codes = to_codes(zero, torch.tensor(0.0), torch.tensor(0.0), 8)
+    assert torch.equal(codes, torch.zeros(3, dtype=torch.int64))
 
 
 def test_bits_and_rules():
@@ -120,7 +121,8 @@ def test_quantized_net_outputs_lie_on_levels():
     assert ranges.shape == (2, 2, 2)
     for layer, out in enumerate(outputs):
         low, high = ranges[:, layer, 0, None, None], ranges[:, layer, 1, None, None]
-        np.testing.assert_allclose(out.numpy(), from_codes(to_codes(out, low, high, 4), low, high, 4).numpy(), atol=1e-6)
+        on_levels = from_codes(to_codes(out, low, high, 4), low, high, 4)
+        np.testing.assert_allclose(out.numpy(), on_levels.numpy(), atol=1e-6)
     assert torch.equal(model.probabilities(outputs[-1]), outputs[-1])  # the quantized softmax
     assert BatchedMLP([12, 6, 2], ["relu"], [1], "glorot", bits=32).quantization_ranges() is None
 

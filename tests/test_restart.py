@@ -111,11 +111,12 @@ def test_prefit_on_random_labels_then_true_labels(szt_data):
     assert (history.accuracy[:, 5, 0] > history.accuracy[:, 2, 0]).all()
 
 
-def test_config_quick_scales_bad_fit_epoch_and_codes_replace_activations():
+def test_config_quick_scales_bad_fit_and_prefit_and_codes_replace_activations():
     config = {
         "datasets": {"szt": {"kind": "szt"}},
         "experiment_defaults": spec(epochs=8000, repetitions=50, snapshots=280),
-        "experiments": {"q": {"bits": 8, "bad_fit": {"min_accuracy": 0.55, "epoch": 1000}},
+        "experiments": {"q": {"bits": 8, "bad_fit": {"min_accuracy": 0.55, "epoch": 1000},
+                              "prefit": {"epochs": 1000, "label_seed": 3}},
                         "f": {"bits": 32}},
         "estimators": {"exact-quantized": {"method": "exact-discrete"},
                        "bin-size-0.07": {"method": "bin-size", "size": 0.07}},
@@ -124,8 +125,10 @@ def test_config_quick_scales_bad_fit_epoch_and_codes_replace_activations():
     config["experiment_defaults"].pop("name")
     paper = load(config)
     assert paper.experiments["q"]["bad_fit"]["epoch"] == 1000
+    assert paper.experiments["q"]["prefit"]["epochs"] == 1000
     quick = load({**config, "scale": "quick", "quick": {"epochs": 300}})
-    assert quick.experiments["q"]["bad_fit"]["epoch"] == 38  # 1000 x 300 / 8000, rounded
+    assert quick.experiments["q"]["bad_fit"]["epoch"] == 300  # past the end: the last epoch
+    assert quick.experiments["q"]["prefit"]["epochs"] == 38  # 1000 x 300 / 8000, rounded
     assert sorted(paper.applicable_pairs()) == [("f", "bin-size-0.07"), ("q", "exact-quantized")]
     with pytest.raises(ValueError, match="bits"):
         load({**config, "experiments": {"q": {"bits": 16}}})

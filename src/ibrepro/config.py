@@ -148,9 +148,12 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     if config["scale"] == "quick":
         paper_epochs = exp.get("epochs")
         exp.update({**config["quick"], **own_quick})
-        if "bad_fit" in exp and paper_epochs:  # the check epoch shrinks with the epochs
-            scaled = round(exp["bad_fit"]["epoch"] * exp["epochs"] / paper_epochs)
-            exp["bad_fit"] = {**exp["bad_fit"], "epoch": max(1, scaled)}
+        if "prefit" in exp and paper_epochs:  # the prefit shrinks with the epochs
+            scaled = round(exp["prefit"]["epochs"] * exp["epochs"] / paper_epochs)
+            exp["prefit"] = {**exp["prefit"], "epochs": max(1, scaled)}
+        if "bad_fit" in exp and "epochs" in exp:  # a check past the last epoch moves to it
+            exp["bad_fit"] = {**exp["bad_fit"],
+                              "epoch": min(exp["bad_fit"]["epoch"], exp["epochs"])}
     missing = [key for key in EXPERIMENT_REQUIRED if key not in exp]
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "

@@ -1,12 +1,13 @@
 """The bad-fit policy of Lorenzen et al. 2022 (footnote 5): badly fitted repetitions are rerun.
 
-With ``spec["bad_fit"]`` = ``{min_accuracy: a, epoch: e, max_restarts: m}`` (m defaults to ``MAX_RESTARTS``), a repetition whose
-training accuracy after epoch e of the true-label training (epoch P + e with a prefit of P
-epochs) is below a is trained again from scratch with the next unused seed: seeds R, R+1, ...
-of ``repetition_seeds`` (R = the repetitions), in the order the bad repetitions are found.
-The bad repetitions of a round train together as one smaller batch, and their history and
-snapshots replace theirs in place (the callbacks get ``reps=`` the repetitions they write);
-after m rounds a repetition still below a is kept as it is (and shows in its accuracy).
+With ``spec["bad_fit"]`` = ``{min_accuracy: a, epoch: e, max_restarts: m}`` (m defaults to
+``MAX_RESTARTS``), a repetition whose training accuracy after epoch e of the true-label
+training (epoch P + e with a prefit of P epochs) is below a is trained again from scratch with
+the next unused seed: seeds R, R+1, ... of ``repetition_seeds`` (R = the repetitions), in
+the order the bad repetitions are found. The bad repetitions of a round train together as one
+smaller batch, and their history and snapshots replace theirs in place (the callbacks get
+``reps=`` the repetitions they write); after m rounds a repetition still below a is kept as it
+is (and shows in its accuracy).
 """
 
 from __future__ import annotations
