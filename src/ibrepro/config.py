@@ -58,8 +58,9 @@ class Spec:
 
     def measure_pairs(self) -> list[tuple[str, str]]:
         """The (experiment, measure) files to build: every measure of the experiments
-        ``estimates`` names (all by default)."""
-        return [(e, m) for e in self._in_full() for m in self.measures]
+        ``estimates`` names (all by default) that record float activations."""
+        return [(e, m) for e in self._in_full() for m in self.measures
+                if "activations" in estimators.provides(self.experiments[e])]
 
 
 def _schema() -> dict:
@@ -153,7 +154,14 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     exp = {**config.get("experiment_defaults", {}), **config["experiments"][name]}
     own_quick = exp.pop("quick", {})
     if config["scale"] == "quick":
+        paper_epochs = exp.get("epochs")
         exp.update({**config["quick"], **own_quick})
+        if "prefit" in exp and paper_epochs:  # the prefit shrinks with the epochs
+            scaled = round(exp["prefit"]["epochs"] * exp["epochs"] / paper_epochs)
+            exp["prefit"] = {**exp["prefit"], "epochs": max(1, scaled)}
+        if "bad_fit" in exp and "epochs" in exp:  # a check past the last epoch moves to it
+            exp["bad_fit"] = {**exp["bad_fit"],
+                              "epoch": min(exp["bad_fit"]["epoch"], exp["epochs"])}
     missing = [key for key in EXPERIMENT_REQUIRED if key not in exp]
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "
