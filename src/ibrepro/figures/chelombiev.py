@@ -240,7 +240,7 @@ def compression_vs_generalisation(inputs: ItemInputs):
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel(f"Spearman rho, compression vs test {name}")
         ax.legend(loc="best")
-    axes[0, 2].set_xlabel("softmax compression: drop of I(X;T) from its peak [bits]")
+    axes[0, 2].set_xlabel("softmax compression (drop from peak) [bits]")
     axes[0, 2].set_ylabel("final test accuracy")
     axes[0, 2].legend(loc="best")
     caption = (
