@@ -238,6 +238,7 @@ def test_claims_table_cells(tmp_path):
     softmax_row = by_claim["the softmax layer compresses"]
     assert softmax_row["adaptive-bins-30"] == "holds 1.00 [0.51, 1.00] n=4"
     assert softmax_row["sample-propagation"] == "unclear 1.00 [0.34, 1.00] n=2"  # too few
+    assert by_claim["the softmax layer compresses"]["sample-propagation"].startswith("unclear")
     link = by_claim["softmax compression correlates with generalisation"]
     assert link["adaptive-kde-upper"] == f"holds 1.00 [1.00, 1.00] n={2 * len(RUNS)}"
     assert link["kde-upper"] == "n/a (zoo runs estimated adaptively only)"

@@ -208,7 +208,8 @@ def _runs(inputs: ItemInputs, estimator: str):
         for name in metric:
             metric[name].append(test[name].sel(rep=mi["rep"]).values)
         nets += [experiment] * mi.sizes["rep"]
-    layer_names = [str(n) for n in mi["layer_name"].values]
+    layers = mi.sizes["layer"]  # the nets differ in activation: name layers by position
+    layer_names = [f"hidden {k}" for k in range(1, layers)] + ["softmax"]
     return (np.concatenate(drops), {k: np.concatenate(v) for k, v in metric.items()},
             nets, layer_names)
 
@@ -239,7 +240,7 @@ def compression_vs_generalisation(inputs: ItemInputs):
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel(f"Spearman rho, compression vs test {name}")
         ax.legend(loc="best")
-    axes[0, 2].set_xlabel("softmax compression: drop of I(X;T) from its peak [bits]")
+    axes[0, 2].set_xlabel("softmax compression (drop from peak) [bits]")
     axes[0, 2].set_ylabel("final test accuracy")
     axes[0, 2].legend(loc="best")
     caption = (

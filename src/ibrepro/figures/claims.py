@@ -111,7 +111,8 @@ def _cell(inputs: ItemInputs, claim: Claim, estimator: str) -> Cell:
                                 for r in results])
         shown = shown[~np.isnan(shown)]
         ci = wilson_interval(int(shown.sum()), len(shown))
-        return Cell(claim_verdict(ci, 0.5), ci, "fraction of repetitions")
+        note = "fraction of repetitions" if ci.n else "no estimate of these layers"
+        return Cell(claim_verdict(ci, 0.5), ci, note)
     drops = np.concatenate([r.drop for r in results])
     drop = drops[:, -1] if claim.layers == "softmax" else drops[:, :-1].mean(axis=1)
     accuracy = np.concatenate([inputs.metrics(e)["accuracy"].sel(split="test")
