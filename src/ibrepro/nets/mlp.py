@@ -15,6 +15,8 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from ibrepro.nets.regularisation import weight_normalised
+
 LEAKY_RELU_SLOPE = 0.01  # PyTorch's default; Chelombiev et al.'s summary does not give theirs
 
 # Hidden activations by config name, element-wise. Chelombiev et al. 2019's zoo adds softplus,
@@ -71,19 +73,25 @@ class Network(NamedTuple):
 
 def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
               activations: Sequence[str], *, noise_std: float = 0.0,
-              generator: torch.Generator | None = None) -> list[torch.Tensor]:
+              generator: torch.Generator | None = None, dropout: float = 0.0
+              ) -> list[torch.Tensor]:
     """Every layer's pre-noise output S_l for inputs ``x`` ``(..., B, in)``.
 
     The first ``len(activations)`` layers are hidden: S_l = act(T_{l-1} W + b), and the next
     layer reads T_l = S_l + Z_l with Z_l ~ N(0, noise_std^2 I) drawn from ``generator`` (the
     default generator when None; Goldfeld et al. 2019, Sec. 3). Any further layer is the
-    output: its logits, no noise. Returns one ``(..., B, width)`` tensor per layer.
+    output: its logits, no noise. ``dropout`` p > 0 (training only) zeroes each hidden output
+    with probability p and scales the rest by 1/(1 - p) (inverted dropout, so evaluation uses
+    the weights as they are); masks are drawn elementwise, so each repetition has its own.
+    Returns one ``(..., B, width)`` tensor per layer.
     """
     outputs = []
     for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
         x = torch.matmul(x, w) + b
         if layer < len(activations):
             x = HIDDEN_ACTIVATIONS[activations[layer]](x)
+            if dropout:
+                x = F.dropout(x, dropout)
             outputs.append(x)
             if noise_std:
                 x = x + noise_std * torch.randn(x.shape, generator=generator, device=x.device,
@@ -101,10 +109,14 @@ class BatchedMLP(torch.nn.Module):
     seeds: one integer seed per repetition; it alone fixes that repetition's initial weights.
     noise_std: beta >= 0; every hidden layer's output gets N(0, beta^2) noise in every forward
     pass (training and evaluation), drawn from the default generator of the device.
+    weight_norm: parametrise W = g v / ||v|| per unit (``weights`` then holds v, ``gains`` g,
+    g starting at ||v|| so the initial W is the initialiser's); ``effective_weights`` is W.
+    dropout: p in [0, 1), applied to the hidden outputs in ``forward(x, train=True)`` only.
     """
 
     def __init__(self, widths: Sequence[int], activations: Sequence[str], seeds: Sequence[int],
-                 init: str, noise_std: float = 0.0):
+                 init: str, noise_std: float = 0.0, *, weight_norm: bool = False,
+                 dropout: float = 0.0):
         super().__init__()
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
@@ -114,8 +126,11 @@ class BatchedMLP(torch.nn.Module):
                              f"{', '.join(HIDDEN_ACTIVATIONS)}")
         if not noise_std >= 0:
             raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.activations = list(activations)
         self.noise_std = float(noise_std)
+        self.dropout = float(dropout)
         generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
@@ -123,13 +138,23 @@ class BatchedMLP(torch.nn.Module):
             w = torch.stack([INITS[init](fan_in, fan_out, g) for g in generators])
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(torch.zeros(len(seeds), 1, fan_out)))
+        self.gains = torch.nn.ParameterList(
+            [torch.nn.Parameter(v.detach().norm(dim=-2, keepdim=True)) for v in self.weights]
+            if weight_norm else [])
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``.
+    def effective_weights(self) -> list[torch.Tensor]:
+        """Each layer's W ``(R, fan_in, fan_out)``: ``weights`` itself, or g v / ||v||."""
+        if not self.gains:
+            return list(self.weights)
+        return [weight_normalised(v, g) for v, g in zip(self.weights, self.gains, strict=True)]
+
+    def forward(self, x: torch.Tensor, *, train: bool = False) -> list[torch.Tensor]:
+        """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``;
+        ``train`` applies dropout.
 
         Returns a list of ``(R, B, width)`` tensors: the hidden layers' pre-noise outputs S_l
         (after their activation; the noise goes only into the next layer's input), then the
         output layer's logits (apply softmax for the recorded output activity).
         """
-        return propagate(x, self.weights, self.biases, self.activations,
-                         noise_std=self.noise_std)
+        return propagate(x, self.effective_weights(), self.biases, self.activations,
+                         noise_std=self.noise_std, dropout=self.dropout if train else 0.0)
