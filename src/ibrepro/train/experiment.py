@@ -11,6 +11,7 @@ from ibrepro.atomic import write_netcdf
 from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.train.loop import SPLITS, resolve_device, train
 from ibrepro.train.schedule import snapshot_epochs
+from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, WeightWriter
 
 
@@ -37,25 +38,27 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
     )
     epochs = snapshot_epochs(spec["epochs"], spec["snapshots"])
-    n_classes = int(y.max()) + 1
+    neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
+    widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
-        layer_widths=[*spec["hidden"], n_classes], layer_names=layer_names(spec),
+        layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs,
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
-        widths=[x.shape[1], *spec["hidden"], n_classes], activations=spec["activations"],
+        widths=[x.shape[1], *widths], activations=spec["activations"],
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
     ) as weights:
-        history = train(spec, x, y, split == "train", snapshot_epochs=epochs,
-                        on_snapshot=writer.write, on_weights=weights.write,
-                        device=torch_device, progress=progress)
+        history = (train_neuron if neuron else train)(
+            spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
+            on_weights=weights.write, device=torch_device, progress=progress)
     coords = {"rep": np.arange(spec["repetitions"]), "epoch": np.arange(spec["epochs"] + 1),
               "split": list(SPLITS)}
     dims = ("rep", "epoch", "split")
     metrics = xr.Dataset(
         {
-            "loss": (dims, history.loss, {"long_name": "mean cross-entropy", "units": "nats"}),
+            "loss": (dims, history.loss, {"long_name": "mean squared error" if neuron else
+                                          "mean cross-entropy", "units": "" if neuron else "nats"}),
             "accuracy": (dims, history.accuracy, {"long_name": "fraction correct"}),
         },
         coords=coords, attrs=attrs,
