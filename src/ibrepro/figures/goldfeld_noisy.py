@@ -36,7 +36,7 @@ from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import PANEL_INCHES, new_figure
 
 SP, SP_2X = "sample-propagation", "sample-propagation-2x"
-NEURON = "goldfeld-neuron"
+NEURON, NEURON_DATA = "goldfeld-neuron", "single-neuron"
 NEURON_BETAS = (0.003, 0.01, 0.03, 0.1, 0.3)  # Fig. 4 (d); 0.01 is the paper's (c)
 DENSITY_EPOCHS = (250, 2500)  # Fig. 4 (a)
 SZT = {"a": "szt-tanh-noisy", "b": "szt-tanh-noisy-orthonormal", "c": "szt-linear-noisy"}
@@ -79,7 +79,7 @@ def fig4(inputs: ItemInputs):
     beta = noise_std(acts)
     s = acts["activation"].isel(rep=0, unit=0).values.astype(np.float64)  # (epoch, sample)
     epochs = acts["epoch"].values
-    x_values = acts["sample"].values
+    x_values = inputs.dataset(NEURON_DATA)["x"].values[:, 0].astype(np.float64)
     exact = {b: awgn_information(torch.as_tensor(s), b).numpy() for b in NEURON_BETAS}
     own = awgn_information(torch.as_tensor(s), beta).numpy()
     sp = inputs.mi(NEURON, SP)["I_XT"].isel(rep=0, layer=0).values
@@ -117,6 +117,9 @@ def fig4(inputs: ItemInputs):
     ax.legend()
     gap = np.nanmax(np.abs(sp - own))
     final = s[-1]
+    # w x + b = atanh(S) on the two least saturated inputs (float32 S: the others read +-1)
+    pair = np.argsort(np.abs(final))[:2]
+    w_last, b_last = np.polyfit(x_values[pair], np.arctanh(final[pair]), 1)
     caption = (
         f"goldfeld Fig. 4: one noisy neuron T(k) = tanh(w_k x + b_k) + Z, Z ~ N(0, beta^2), "
         f"beta = {beta:g}, X uniform on {{{', '.join(f'{v:g}' for v in x_values)}}} (labels -1, "
@@ -127,7 +130,8 @@ def fig4(inputs: ItemInputs):
         f"propagation ({SP}, max |SP - quadrature| = {gap:.3f} nats), MSE on the right axis; "
         f"(d) quadrature I(X;T(k)) on the same trajectory for beta = "
         f"{', '.join(f'{b:g}' for b in NEURON_BETAS)} (the expected-loss training does not "
-        f"depend on beta). Final S = {', '.join(f'{v:.4f}' for v in final)}; I(X;T) at the "
+        f"depend on beta). Final S = {', '.join(f'{v:.4f}' for v in final)}, learned "
+        f"b/w = {b_last / w_last:.2f} (w = {w_last:.3f}; paper: b ≈ -2.3 w); I(X;T) at the "
         f"last epoch {own[-1]:.3f} nats, max over epochs {own.max():.3f} at epoch "
         f"{epochs[own.argmax()]}. goldfeld: the Gaussians first diverge, then the three of "
         f"class -1 merge as they saturate, and I(X;T(k)) dips as each merges; for large beta "
@@ -289,7 +293,7 @@ def fig6(inputs: ItemInputs):
 
 
 register(Item("goldfeld/fig4", "figure", fig4, mi=((NEURON, SP),), activations=(NEURON,),
-              metrics=(NEURON,),
+              metrics=(NEURON,), datasets=(NEURON_DATA,),
               description="single noisy neuron: density of T and I(X;T) over epochs"))
 register(Item("goldfeld/fig5", "figure", fig5,
               mi=(*((e, SP) for e in SZT.values()), (ACCURACY_CHECK, SP_2X)),
