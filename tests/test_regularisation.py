@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from test_train import spec
 
 from ibrepro import data
 from ibrepro.nets.mlp import BatchedMLP, propagate
@@ -10,13 +11,6 @@ from ibrepro.nets.regularisation import parseval_retraction_, weight_normalised
 from ibrepro.train.loop import repetition_seeds, train
 
 CPU = torch.device("cpu")
-
-
-def spec(**changes):
-    base = dict(name="t", dataset="szt", hidden=[10, 7, 5, 4, 3], activations=["tanh"] * 5,
-                init="truncated-normal-fan-in", optimizer="sgd", lr=0.05, batch_size=256,
-                epochs=4, repetitions=3, snapshots=3, seed=7)
-    return {**base, **changes}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +72,7 @@ def test_batched_repetition_equals_training_it_alone(szt_data, changes):
 
 
 def test_regularisers_change_training(szt_data):
-    quick = {"epochs": 2, "repetitions": 1}
+    quick = {"epochs": 2, "repetitions": 1}  # test_train's spec: 6 epochs, 3 repetitions
     plain, _, _ = run(spec(**quick), szt_data, epochs=(0,))
     for changes in ({"parseval": 0.01}, {"weight_norm": True}, {"dropout": 0.3}):
         other, _, _ = run(spec(**quick, **changes), szt_data, epochs=(0,))
