@@ -43,6 +43,9 @@ SZT = {"a": "szt-tanh-noisy", "b": "szt-tanh-noisy-orthonormal", "c": "szt-linea
 ACCURACY_CHECK = SZT["a"]  # SP repeated with doubled samples (all three at paper scale)
 SCATTER_LAYER = 5  # d_5 = 3 units
 MARKED = 4  # scatter epochs per model, log-spaced
+# the 3-D layer-5 points drawn in 2-D by an oblique projection (x, y) = (s1 + 0.4 s3,
+# s2 + 0.25 s3): the corners of tanh's cube stay apart, unlike a view along a diagonal
+OBLIQUE = np.array([[1.0, 0.0], [0.0, 1.0], [0.4, 0.25]])
 BIN_FACTOR = 10  # H(Bin(T_l)) with bin size 10 beta
 DISTANCE_MODELS = ("a", "b")
 DISTANCE_EPOCHS = 3
@@ -160,9 +163,9 @@ def binned_entropy_curves(acts: xr.Dataset, size: float) -> np.ndarray:
 
 def fig5(inputs: ItemInputs):
     """Per model (columns): SP I(X;T_l) with losses, layer-5 scatters, H(Bin(T_l))."""
-    fig = Figure(figsize=(PANEL_INCHES * 3.3, PANEL_INCHES * 2.6))
+    fig = Figure(figsize=(PANEL_INCHES * 3.3, PANEL_INCHES * 2.4))
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(3, 3 * MARKED, height_ratios=[1.2, 0.8, 1.0])
+    grid = fig.add_gridspec(3, 3 * MARKED, height_ratios=[1.2, 0.7, 1.0])
     notes, accuracy = [], ""
     for column, (key, experiment) in enumerate(SZT.items()):
         acts = inputs.activations(experiment)
@@ -206,11 +209,11 @@ def fig5(inputs: ItemInputs):
         shown = nearest_snapshots(scatter_epochs, epochs[marked])
         for k, index in enumerate(shown):
             s5 = acts["activation"].isel(rep=0, epoch=index).values[:, units]
-            ax3 = fig.add_subplot(grid[1, column * MARKED + k], projection="3d")
-            ax3.scatter(*s5.T, c=np.where(labels == 1, "C1", "C0"), s=1, alpha=0.5,
-                        depthshade=False, linewidths=0)
-            ax3.set_title(f"epoch {scatter_epochs[index]}", pad=0)
-            ax3.tick_params(labelsize=5, pad=0)
+            ax = fig.add_subplot(grid[1, column * MARKED + k])
+            ax.scatter(*(s5 @ OBLIQUE).T, c=np.where(labels == 1, "C1", "C0"), s=1,
+                       alpha=0.5, linewidths=0)
+            ax.set_title(f"epoch {scatter_epochs[index]}")
+            ax.set(xticks=[], yticks=[], aspect="equal")
         size = BIN_FACTOR * beta
         entropy = binned_entropy_curves(acts, size)
         ax = fig.add_subplot(grid[2, span])
@@ -233,7 +236,8 @@ def fig5(inputs: ItemInputs):
         "layer. Top: I(X;T_l) in nats by sample propagation (mean over repetitions, band = "
         "their range; dotted: the scatter epochs) with mean train (solid) and test (dashed) "
         "cross-entropy on the right axis. Middle: layer 5's pre-noise S_5 (3 units) of "
-        "repetition 0, class 0 blue, class 1 orange. Bottom: H(Bin(S_l)) with bin size 10 "
+        "repetition 0 in the oblique projection (s1 + 0.4 s3, s2 + 0.25 s3), class 0 blue, "
+        "class 1 orange. Bottom: H(Bin(S_l)) with bin size 10 "
         "beta (mean over repetitions; dashed ln 4096). "
         + "; ".join(notes)
         + ". Accuracy of SP, every sample count doubled and another seed: " + accuracy
