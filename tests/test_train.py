@@ -161,7 +161,7 @@ def test_interrupted_training_leaves_no_file(tmp_path, szt_file, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiment, "train", crash)
+    monkeypatch.setattr(experiment, "train_with_restarts", crash)
     acts = tmp_path / "activations.nc"
     with pytest.raises(KeyboardInterrupt):
         run_experiment(spec(), szt_file, acts, tmp_path / "metrics.nc", tmp_path / "weights.nc",

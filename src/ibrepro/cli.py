@@ -68,7 +68,7 @@ def _measure(args) -> None:
 def _render(args) -> None:
     from ibrepro.figures import render
 
-    for path in render(args.id, args.results):
+    for path in render(args.id, args.results, json.loads(args.options)):
         print(path)
 
 
@@ -155,6 +155,8 @@ def parser() -> argparse.ArgumentParser:
     p = command("render", _render, "draw one figure or table from built results")
     p.add_argument("id", help="item ID, e.g. rip/fig1")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
+    p.add_argument("--options", default="{}",
+                   help="JSON of the config sections the item reads, e.g. early_stopping")
     p = command("report", _report, "write the reproduction report (paper values vs ours)")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
     p.add_argument("claims", nargs="+", metavar="CLAIM_ID", help="claims to evaluate")

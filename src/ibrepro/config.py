@@ -38,6 +38,7 @@ class Spec:
     figures: tuple[str, ...]
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
     estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
+    early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
@@ -57,8 +58,9 @@ class Spec:
 
     def measure_pairs(self) -> list[tuple[str, str]]:
         """The (experiment, measure) files to build: every measure of the experiments
-        ``estimates`` names (all by default)."""
-        return [(e, m) for e in self._in_full() for m in self.measures]
+        ``estimates`` names (all by default) that record float activations."""
+        return [(e, m) for e in self._in_full() for m in self.measures
+                if "activations" in estimators.provides(self.experiments[e])]
 
 
 def _schema() -> dict:
@@ -128,7 +130,14 @@ def load(config: dict) -> Spec:
                 train_gpus=config["train_gpus"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]), measures=measure_specs,
-                estimates=None if in_full == "all" else tuple(in_full))
+                estimates=None if in_full == "all" else tuple(in_full),
+                early_stopping=_scaled(config["early_stopping"], config["scale"]))
+
+
+def _scaled(entry: dict, scale: str) -> dict:
+    """A settings entry without its ``quick`` key, which replaces its values at quick scale."""
+    quick = entry.get("quick", {})
+    return {k: v for k, v in entry.items() if k != "quick"} | (quick if scale == "quick" else {})
 
 
 def _dataset(entry: dict, defs: dict, scale: str) -> dict:
@@ -145,7 +154,14 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     exp = {**config.get("experiment_defaults", {}), **config["experiments"][name]}
     own_quick = exp.pop("quick", {})
     if config["scale"] == "quick":
+        paper_epochs = exp.get("epochs")
         exp.update({**config["quick"], **own_quick})
+        if "prefit" in exp and paper_epochs:  # the prefit shrinks with the epochs
+            scaled = round(exp["prefit"]["epochs"] * exp["epochs"] / paper_epochs)
+            exp["prefit"] = {**exp["prefit"], "epochs": max(1, scaled)}
+        if "bad_fit" in exp and "epochs" in exp:  # a check past the last epoch moves to it
+            exp["bad_fit"] = {**exp["bad_fit"],
+                              "epoch": min(exp["bad_fit"]["epoch"], exp["epochs"])}
     missing = [key for key in EXPERIMENT_REQUIRED if key not in exp]
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "

@@ -77,12 +77,10 @@ def provenance_attrs(spec: dict | None = None, inputs: dict[str, str | Path] | N
     extra: further string attributes (e.g. ``device``, ``experiment``); ``device`` defaults to
     ``cpu`` (jobs that may use CUDA pass the one they ran on).
     """
-    import torch  # local: keeps ``import ibrepro`` light
-
     attrs = {
         "ibrepro_version": __version__,
         "git_commit": git_commit(),
-        "torch_version": torch.__version__,
+        "torch_version": package_versions().get("torch", "absent"),
         "packages": json.dumps(package_versions(), sort_keys=True),
         "device": "cpu",
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

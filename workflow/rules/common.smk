@@ -108,6 +108,12 @@ def item_fingerprint(wildcards):
     return figures.fingerprint(wildcards.get("figure") or wildcards.get("table"))
 
 
+def item_options(wildcards):
+    """The config sections the item reads (``Item.options``), as JSON for its render job."""
+    item = figures.get(wildcards.get("figure") or wildcards.get("table"))
+    return json.dumps({name: getattr(SPEC, name) for name in item.options}, sort_keys=True)
+
+
 def report_category(wildcards):
     """The HTML report category of a render job: its paper, numbered in FIGURES.md's order."""
     return reproduction.category(wildcards.get("figure") or wildcards.get("table"))

@@ -10,12 +10,14 @@ rule figure:
     params:
         fingerprint=item_fingerprint,
         results=results_root,
+        options=item_options,
     log:
         f"{RESULTS}/logs/figures/{{figure}}.log",
     conda:
         ENV
     shell:
-        "python -m ibrepro render {wildcards.figure} --results {params.results} > {log} 2>&1"
+        "python -m ibrepro render {wildcards.figure} --results {params.results} "
+        "--options {params.options:q} > {log} 2>&1"
 
 
 rule table:
@@ -30,9 +32,11 @@ rule table:
     params:
         fingerprint=item_fingerprint,
         results=results_root,
+        options=item_options,
     log:
         f"{RESULTS}/logs/tables/{{table}}.log",
     conda:
         ENV
     shell:
-        "python -m ibrepro render {wildcards.table} --results {params.results} > {log} 2>&1"
+        "python -m ibrepro render {wildcards.table} --results {params.results} "
+        "--options {params.options:q} > {log} 2>&1"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
+from ibrepro.nets.quantize import quantized
 from ibrepro.registry import Registry, check_params
 
 # what an estimator can need, and what provides it (``provides``)
@@ -90,9 +91,9 @@ def get(method: str) -> Estimator:
 
 def provides(experiment: Mapping[str, object]) -> set[str]:
     """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
-    activations and weights always, noise when ``noise_std`` > 0; codes never yet (quantized
-    networks come later)."""
-    offered = {"activations", "weights"}
+    weights always, noise when ``noise_std`` > 0, and the integer codes of a quantized net
+    (``bits`` 4 or 8) or else the float activations."""
+    offered = {"weights", "codes" if quantized(experiment.get("bits")) else "activations"}
     if experiment.get("noise_std", 0.0) > 0:
         offered.add("noise")
     return offered

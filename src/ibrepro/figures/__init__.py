@@ -1,12 +1,19 @@
 """Figures and tables of the papers: the registry and one module per paper (importing registers)."""
 
 from ibrepro.figures import (  # noqa: F401  (importing a paper module registers its items)
+    boolean,
     chelombiev,
+    claims,
     compare,
     goldfeld,
     goldfeld_noisy,
+    ib_bound,
     lorenzen,
     rip,
+    rip_variants,
+    schematics,
+    stopping,
+    survey,
 )
 from ibrepro.figures.registry import (
     ITEMS,

@@ -1,4 +1,4 @@
-"""Chelombiev, Houghton & O'Donnell (ICLR 2019): fixed vs adaptive estimators, tanh and relu.
+"""Chelombiev, Houghton & O'Donnell (ICLR 2019): adaptive estimators on the SZT net.
 
 The summary's point: activity varies by orders of magnitude across layers and epochs, so a
 fixed bin grid (or a fixed KDE noise) loses resolution, and adaptive estimators (equal-mass
@@ -6,19 +6,42 @@ bins per layer and epoch; KDE noise scaled to each layer's range per epoch) show
 even in relu nets. One row per net (tanh, relu), one column per estimator: fixed-width binning
 (bin size 0.07, ~30 bins over [-1, 1]), 30 equal-mass bins, adaptive KDE (upper bound). The
 caption gives, per net and estimator, which layers compress (``figures.compression``).
+
+The other items use the two adaptive estimators only, as the summary does: the activation zoo
+(repetition means, ``chelombiev/activations``), single relu initialisations (``inits``), a
+weight-decay sweep (``weight-decay``), and compression against test performance across every
+run of the zoo and the sweep (``compression-vs-generalisation``). Compression of one layer in
+one run is the measure of ``figures.compression``: the drop of its I(X;T) from the maximum over
+snapshot epochs (where the fitting phase ends) to the last snapshot, in bits.
 """
 
 from __future__ import annotations
 
-from ibrepro.figures.compression import THRESHOLD, compression, verdict
-from ibrepro.figures.plane import information_plane, mean_plane, plane_summary
+import json
+
+import numpy as np
+
+from ibrepro.figures.compression import THRESHOLD, compression, of_reps, verdict
+from ibrepro.figures.plane import Plane, information_plane, mean_plane, plane_summary
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
+from ibrepro.figures.stats import Interval, bootstrap_correlation
 
 NETS = (("szt-tanh", "tanh"), ("szt-relu", "relu"))
 ESTIMATORS = (("bin-size-0.07", "fixed bins (size 0.07)"),
               ("adaptive-bins-30", "adaptive: 30 equal-mass bins"),
               ("adaptive-kde-upper", "adaptive KDE (upper)"))
+ADAPTIVE = ESTIMATORS[1:]
+# the activation zoo (config.yaml: szt-<activation>, all hidden layers alike)
+ZOO = (("szt-tanh", "tanh"), ("szt-relu", "relu"), ("szt-softplus", "softplus"),
+       ("szt-centred-softplus", "centred softplus"), ("szt-sigmoid", "sigmoid"),
+       ("szt-elu", "elu"), ("szt-leaky-relu", "leaky relu"), ("szt-swish", "swish"),
+       ("szt-linear", "linear"))
+# relu with coupled L2 weight decay; the strengths are read from each run's spec
+WEIGHT_DECAY = ("szt-relu", "szt-relu-wd-1e-4", "szt-relu-wd-1e-3", "szt-relu-wd-1e-2")
+RUNS = tuple(dict.fromkeys([e for e, _ in ZOO] + list(WEIGHT_DECAY)))  # zoo and sweep, once
+INITS = 4  # single relu initialisations shown
+ZOO_COLUMNS = 3  # activations per row of chelombiev/activations (two panels each)
 
 
 def adaptive_vs_fixed(inputs: ItemInputs):
@@ -49,3 +72,200 @@ def adaptive_vs_fixed(inputs: ItemInputs):
 register(Item("chelombiev/adaptive-vs-fixed", "figure", adaptive_vs_fixed,
               mi=tuple((e, s) for e, _ in NETS for s, _ in ESTIMATORS),
               description="tanh and relu IPs: fixed binning, adaptive binning, adaptive KDE"))
+
+
+ADAPTIVE_CAPTION = ("30 equal-mass bins per unit, layer and epoch (adaptive-bins-30) and the KDE "
+                    "upper bound with noise std scaled to each layer's range per epoch "
+                    "(adaptive-kde-upper)")
+
+
+def activations(inputs: ItemInputs):
+    """IPs of the repetition mean for every activation of the zoo, adaptive binning beside
+    adaptive KDE (3 rows of 3 activations × 2 estimators)."""
+    rows = -(-len(ZOO) // ZOO_COLUMNS)
+    fig, axes = new_figure(rows, 2 * ZOO_COLUMNS)
+    parts = []
+    for i, (experiment, net) in enumerate(ZOO):
+        for j, (estimator, label) in enumerate(ADAPTIVE):
+            ax = axes[i // ZOO_COLUMNS, 2 * (i % ZOO_COLUMNS) + j]
+            plane = mean_plane(inputs.mi(experiment, estimator))
+            information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
+                              units=plane.units, legend=i == 0 and j == 0)
+            ax.set_title(f"{net}: {label}")
+            result = compression(plane.i_xt)
+            parts.append(f"{net}, {estimator}: {verdict(result, plane.layer_names)}")
+    for ax in axes.flat[2 * len(ZOO):]:
+        ax.set_visible(False)
+    caption = (
+        f"chelombiev activations: information planes of the SZT net with each hidden "
+        f"activation of the zoo ({', '.join(e for e, _ in ZOO)}), under {ADAPTIVE_CAPTION}. "
+        f"{plane_summary(plane)} Drop of I(X;T) from its peak to the last epoch per layer, "
+        f"'compresses' when at least {100 * THRESHOLD:.0f}% of the peak: {'; '.join(parts)}. "
+        f"chelombiev: saturation is not the main factor; similar functions (softplus, centred "
+        f"softplus) differ widely in compression."
+    )
+    return fig, caption
+
+
+def spread_reps(score: np.ndarray, count: int) -> np.ndarray:
+    """Indices of ``count`` repetitions spread over the range of ``score`` ``(rep,)``: the
+    lowest, the highest and evenly spaced ranks between (each once; fewer if fewer reps)."""
+    order = np.argsort(score, kind="stable")
+    picks = np.unique(np.round(np.linspace(0, len(order) - 1, min(count, len(order)))))
+    return order[picks.astype(int)]
+
+
+def inits(inputs: ItemInputs):
+    """IPs of single relu initialisations (columns) under both adaptive estimators (rows),
+    chosen from least to most compressing hidden layers under adaptive binning."""
+    experiment = "szt-relu"
+    first = inputs.mi(experiment, ADAPTIVE[0][0])
+    hidden = slice(0, first.sizes["layer"] - 1)
+    score = of_reps(first).relative[:, hidden].mean(axis=1)
+    reps = spread_reps(score, INITS)
+    accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1).values
+    fig, axes = new_figure(len(ADAPTIVE), len(reps))
+    parts = []
+    for row, (estimator, label) in enumerate(ADAPTIVE):
+        mi = inputs.mi(experiment, estimator)
+        result = of_reps(mi)
+        for col, rep in enumerate(reps):
+            one = mi.isel(rep=[rep])
+            plane = mean_plane(one)
+            information_plane(axes[row, col], plane.i_xt, plane.i_ty, plane.epochs,
+                              plane.layer_names, units=plane.units, legend=row == col == 0)
+            axes[row, col].set_title(f"rep {rep} ({accuracy[rep]:.3f} test acc.): {label}")
+            picked = result._replace(**{f: v[rep] for f, v in result._asdict().items()})
+            parts.append(f"rep {rep}, {estimator}: {verdict(picked, plane.layer_names)}")
+    caption = (
+        f"chelombiev inits: information planes of {len(reps)} single initialisations of the "
+        f"relu SZT net ({experiment}, repetitions {', '.join(map(str, reps))} of "
+        f"{first.sizes['rep']}: the least and the most compressing and evenly spaced ones "
+        f"between, ranked by the mean relative drop of I(X;T) of the hidden layers under "
+        f"adaptive-bins-30), under {ADAPTIVE_CAPTION}; titles give the final test accuracy. "
+        f"{len(plane.epochs)} snapshot epochs ({plane.epochs[0]} to {plane.epochs[-1]}); one "
+        f"colour per layer, darker = later; in {plane.units}. Drop from the peak per layer: "
+        f"{'; '.join(parts)}. chelombiev: relu nets can compress, but whether they do depends "
+        f"on the initialisation, at comparable performance."
+    )
+    return fig, caption
+
+
+def layer_spread(plane: Plane) -> float:
+    """How far apart the layers end: mean distance of the layers' last (I(X;T), I(T;Y))
+    points from their centroid, in the plane's units."""
+    points = np.stack([plane.i_xt[-1], plane.i_ty[-1]], axis=-1)  # (layer, 2)
+    return float(np.linalg.norm(points - points.mean(axis=0), axis=-1).mean())
+
+
+def _weight_decay(inputs: ItemInputs, experiment: str) -> float:
+    return float(json.loads(inputs.metrics(experiment).attrs["spec"]).get("weight_decay", 0.0))
+
+
+def weight_decay(inputs: ItemInputs):
+    """IPs of relu nets with increasing weight decay (columns) under both adaptive estimators."""
+    fig, axes = new_figure(len(ADAPTIVE), len(WEIGHT_DECAY))
+    parts = []
+    for col, experiment in enumerate(WEIGHT_DECAY):
+        strength = _weight_decay(inputs, experiment)
+        for row, (estimator, label) in enumerate(ADAPTIVE):
+            plane = mean_plane(inputs.mi(experiment, estimator))
+            result = compression(plane.i_xt)
+            information_plane(axes[row, col], plane.i_xt, plane.i_ty, plane.epochs,
+                              plane.layer_names, units=plane.units, legend=row == col == 0)
+            axes[row, col].set_title(f"weight decay {strength:g}: {label}")
+            parts.append(f"weight decay {strength:g}, {estimator}: {int(result.compresses.sum())} "
+                         f"compressing layers, layer spread {layer_spread(plane):.2f} "
+                         f"{plane.units} ({verdict(result, plane.layer_names)})")
+    caption = (
+        f"chelombiev weight decay: information planes of the relu SZT net with coupled L2 "
+        f"weight decay on the weights ({', '.join(WEIGHT_DECAY)}), under "
+        f"{ADAPTIVE_CAPTION}. {plane_summary(plane)} Per strength: the layers whose I(X;T) "
+        f"drops at least {100 * THRESHOLD:.0f}% from its peak by the last epoch, and the layer "
+        f"spread (mean distance of the layers' last points from their centroid): "
+        f"{'; '.join(parts)}. chelombiev: stronger weight decay, more compression, layers "
+        f"pulled to one point."
+    )
+    return fig, caption
+
+
+def generalisation_links(drops: np.ndarray, performance: np.ndarray, *,
+                         seed: int = 0) -> list[Interval]:
+    """Spearman correlation, with a bootstrap 95% CI, of each layer's compression with test
+    performance across runs: ``drops`` ``(run, layer)``, ``performance`` ``(run,)``."""
+    return [bootstrap_correlation(drops[:, layer], performance, method="spearman",
+                                  seed=seed + layer) for layer in range(drops.shape[1])]
+
+
+def _runs(inputs: ItemInputs, estimator: str):
+    """Per repetition of every run of the zoo and sweep: compression drop ``(run, layer)``, the
+    last epoch's test accuracy and loss ``(run,)``, each run's experiment, the layer names."""
+    drops, metric, nets = [], {"accuracy": [], "loss": []}, []
+    for experiment in RUNS:
+        mi = inputs.mi(experiment, estimator)
+        drops.append(of_reps(mi).drop)
+        test = inputs.metrics(experiment).sel(split="test").isel(epoch=-1)
+        for name in metric:
+            metric[name].append(test[name].sel(rep=mi["rep"]).values)
+        nets += [experiment] * mi.sizes["rep"]
+    layer_names = [str(n) for n in mi["layer_name"].values]
+    return (np.concatenate(drops), {k: np.concatenate(v) for k, v in metric.items()},
+            nets, layer_names)
+
+
+def _interval(ci: Interval) -> str:
+    return f"{ci.value:+.2f} [{ci.low:+.2f}, {ci.high:+.2f}]"
+
+
+def compression_vs_generalisation(inputs: ItemInputs):
+    """Per layer: Spearman rho of compression with test accuracy and with test loss (bootstrap
+    95% CI), one marker per adaptive estimator; and the softmax layer's scatter."""
+    fig, axes = new_figure(1, 3)
+    parts = []
+    for k, (estimator, label) in enumerate(ADAPTIVE):
+        drops, metric, nets, layer_names = _runs(inputs, estimator)
+        layers = np.arange(1, drops.shape[1] + 1) + (k - 0.5) * 0.2
+        for ax, name in zip(axes[0, :2], ("accuracy", "loss"), strict=True):
+            links = generalisation_links(drops, metric[name])
+            values = np.array([ci.value for ci in links])
+            errors = np.abs(np.array([[ci.low, ci.high] for ci in links]).T - values)
+            ax.errorbar(layers, values, yerr=errors, fmt="o", ms=3, capsize=2, label=label)
+            parts.append(f"{estimator} vs test {name}: " + ", ".join(
+                f"{n} {_interval(ci)}" for n, ci in zip(layer_names, links, strict=True)))
+        axes[0, 2].scatter(drops[:, -1], metric["accuracy"], s=6, label=label)
+    for ax, name in zip(axes[0, :2], ("accuracy", "loss"), strict=True):
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_xticks(np.arange(1, len(layer_names) + 1), layer_names, rotation=45, ha="right")
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel(f"Spearman rho, compression vs test {name}")
+        ax.legend(loc="best")
+    axes[0, 2].set_xlabel("softmax compression: drop of I(X;T) from its peak [bits]")
+    axes[0, 2].set_ylabel("final test accuracy")
+    axes[0, 2].legend(loc="best")
+    caption = (
+        f"chelombiev compression vs generalisation: across {len(nets)} runs (every repetition "
+        f"of {', '.join(RUNS)}), the compression of each layer (the drop of its I(X;T) from "
+        f"the maximum over snapshot epochs, where the fitting phase ends, to the last snapshot, "
+        f"in bits) against the final test accuracy and test loss: Spearman rho with a 95% "
+        f"percentile bootstrap interval (2000 resamples of runs, seeded), under "
+        f"{ADAPTIVE_CAPTION}. Right: softmax compression against test accuracy. "
+        f"{'; '.join(parts)}. chelombiev: no significant link for the hidden layers, "
+        f"compression of the softmax layer goes with better generalisation."
+    )
+    return fig, caption
+
+
+ADAPTIVE_NAMES = tuple(s for s, _ in ADAPTIVE)
+register(Item("chelombiev/activations", "figure", activations,
+              mi=tuple((e, s) for e, _ in ZOO for s in ADAPTIVE_NAMES),
+              description="repetition-mean IPs of the activation zoo, adaptive estimators"))
+register(Item("chelombiev/inits", "figure", inits,
+              mi=tuple(("szt-relu", s) for s in ADAPTIVE_NAMES), metrics=("szt-relu",),
+              description="single relu initialisations, least to most compressing"))
+register(Item("chelombiev/weight-decay", "figure", weight_decay,
+              mi=tuple((e, s) for e in WEIGHT_DECAY for s in ADAPTIVE_NAMES),
+              metrics=WEIGHT_DECAY, description="relu IPs with increasing weight decay"))
+register(Item("chelombiev/compression-vs-generalisation", "figure",
+              compression_vs_generalisation,
+              mi=tuple((e, s) for e in RUNS for s in ADAPTIVE_NAMES), metrics=RUNS,
+              description="per-layer compression vs test accuracy and loss, bootstrap CIs"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import xarray as xr
 
 THRESHOLD = 0.05  # relative drop from the peak that counts as compression
 
@@ -48,6 +49,11 @@ def compression(i_xt: np.ndarray, *, threshold: float = THRESHOLD) -> Compressio
     drop = peak - i_xt[..., -1, :]
     relative = np.divide(drop, peak, out=np.zeros_like(drop), where=peak > 0)
     return Compression(peak, i_xt.argmax(axis=-2), drop, relative, relative >= threshold)
+
+
+def of_reps(mi: xr.Dataset, *, threshold: float = THRESHOLD) -> Compression:
+    """The measure of every repetition of an MI file: fields ``(rep, layer)``."""
+    return compression(mi["I_XT"].transpose("rep", "epoch", "layer").values, threshold=threshold)
 
 
 def compressing_reps(i_xt_reps: np.ndarray, *, threshold: float = THRESHOLD) -> np.ndarray:

@@ -6,6 +6,8 @@ each paper module registers its items with one ``register(Item(...))`` line per 
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +32,16 @@ class ItemInputs:
 
     paths: the name -> path mapping of ``input_paths``. Reading a file the item did not declare
     raises ``KeyError``; ``used`` records the names read, so tests can check the declaration.
+    options: the config sections the item declares (``Item.options``), name -> resolved entry.
     MI, metrics and data files are loaded into memory; activation files are only opened (a
     paper-scale one is gigabytes): select what you need, then read it. A context manager:
     leaving it closes the opened files.
     """
 
-    def __init__(self, item_id: str, paths: dict[str, Path]):
+    def __init__(self, item_id: str, paths: dict[str, Path], options: dict | None = None):
         self.item_id = item_id
         self.paths = paths
+        self.options = options or {}
         self.used: set[str] = set()
         self._cache: dict[str, xr.Dataset] = {}
 
@@ -71,6 +75,13 @@ class ItemInputs:
         """``runs/<experiment>/metrics.nc``: loss, accuracy ``(rep, epoch, split)``."""
         return self._load(f"metrics/{experiment}")
 
+    def option(self, name: str) -> dict:
+        """The resolved config section ``name`` (e.g. ``early_stopping``) the item declares."""
+        if name not in self.options:
+            raise KeyError(f"{self.item_id} reads option {name!r}, which was not passed; "
+                           f"passed: {sorted(self.options)}")
+        return self.options[name]
+
     def dataset(self, name: str) -> xr.Dataset:
         """``data/<name>.nc``: x ``(sample, feature)``, y ``(sample,)``, split ``(sample,)``."""
         return self._load(f"data/{name}")
@@ -84,6 +95,8 @@ class Item:
     table ``(rows, caption)`` with rows a list of dicts (column name -> value).
     mi, activations, metrics, datasets: the (experiment, estimator) pairs, the experiments whose
     activations or metrics are read, and the datasets read.
+    options: top-level config sections the item reads (``Spec`` fields, e.g. ``early_stopping``),
+    passed by the render rule as JSON (``ibrepro render --options``).
     """
 
     id: str
@@ -94,6 +107,7 @@ class Item:
     metrics: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     description: str = ""
+    options: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -134,12 +148,36 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
                           metrics=item.metrics, datasets=item.datasets)
 
 
+DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.")  # modules an item's drawing may use
+
+
+def _uses(module_name: str) -> list[str]:
+    """The modules of ``DRAWING_PACKAGES`` whose names ``module_name`` imports, transitively
+    (read from the modules' globals), e.g. schematics -> saturation -> ibrepro.ib.joint."""
+    found, todo = [], [module_name]
+    while todo:
+        for value in vars(importlib.import_module(todo.pop())).values():
+            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+            if (isinstance(name, str) and name.startswith(DRAWING_PACKAGES)
+                    and name not in found and name != module_name):
+                found.append(name)
+                todo.append(name)
+    return found
+
+
+def item_modules(item_id: str) -> list[str]:
+    """The modules whose source draws the item: its own, the shared drawing modules and what
+    its module imports from ``DRAWING_PACKAGES``."""
+    module = get(item_id).build.__module__
+    shared = ["ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
+              "ibrepro.figures.registry"]
+    return list(dict.fromkeys([module, *shared, *_uses(module)]))
+
+
 def fingerprint(item_id: str) -> str:
-    """Hash of the code that draws the item (its module and the shared drawing modules), for
-    the render rules' params: editing ``rip.py`` reruns the rip items only."""
-    shared = ("ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
-              "ibrepro.figures.registry")
-    return source_fingerprint([get(item_id).build.__module__, *shared])
+    """Hash of the code that draws the item (``item_modules``), for the render rules' params:
+    editing ``rip.py`` reruns the rip items (and the items of modules importing from it)."""
+    return source_fingerprint(item_modules(item_id))
 
 
 def output_paths(item_id: str, results_root: str | Path) -> list[Path]:
@@ -149,21 +187,26 @@ def output_paths(item_id: str, results_root: str | Path) -> list[Path]:
     return [stem.with_suffix(s) for s in OUTPUT_SUFFIXES[item.kind]]
 
 
-def render(item_id: str, results_root: str | Path) -> list[Path]:
+def render(item_id: str, results_root: str | Path, options: dict | None = None) -> list[Path]:
     """Load the item's inputs, build it, write its outputs atomically; returns their paths.
 
-    Raises ``FileNotFoundError`` naming every missing input before anything is built.
+    options: the resolved config sections ``Item.options`` names (``ValueError`` unless exactly
+    those). Raises ``FileNotFoundError`` naming every missing input before anything is built.
     """
     item = get(item_id)
+    options = options or {}
+    if set(options) != set(item.options):
+        raise ValueError(f"{item_id} takes options {sorted(item.options)}, got {sorted(options)}")
     paths = input_paths(item_id, results_root)
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"{item_id}: missing input file(s): {', '.join(missing)}")
     stem = output_paths(item_id, results_root)[0].with_suffix("")
-    spec = {"item": item_id, "mi": item.mi, "metrics": item.metrics, "datasets": item.datasets}
+    spec = {"item": item_id, "mi": item.mi, "metrics": item.metrics, "datasets": item.datasets,
+            "options": options}
     provenance = provenance_attrs(spec=spec, inputs=paths, item=item_id)
     with matplotlib.rc_context(STYLE):
-        with ItemInputs(item_id, paths) as inputs:
+        with ItemInputs(item_id, paths, options) as inputs:
             result, caption = item.build(inputs)
         if item.kind == "figure":
             return save_figure(result, stem, title=item_id, caption=caption,

@@ -16,10 +16,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import torch
 import xarray as xr
 
-from ibrepro.estimators.entropy import entropy
 from ibrepro.figures.compression import THRESHOLD, compression, verdict
 from ibrepro.figures.plane import (
     Plane,
@@ -317,6 +315,10 @@ def input_information(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     x: ``(sample, feature)`` of any dtype (rows are compared exactly: each distinct row is one
     symbol), y: ``(sample,)`` labels. I(X;Y) = H(Y) - H(Y|X) = H(X) + H(Y) - H(X,Y).
     """
+    import torch  # local: figure jobs need torch only for this table
+
+    from ibrepro.estimators.entropy import entropy
+
     rows = np.unique(np.asarray(x), axis=0, return_inverse=True)[1].reshape(-1, 1)
     xs = torch.as_tensor(rows.astype(np.int64))
     ys = torch.as_tensor(np.asarray(y, dtype=np.int64))[:, None]

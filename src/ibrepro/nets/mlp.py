@@ -15,8 +15,10 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from ibrepro.nets.quantize import Quantizer, quantized, range_rule
 from ibrepro.nets.regularisation import weight_normalised
 
+PROBABILITY_FLOOR = 1e-7  # Keras' epsilon: quantized probabilities are floored before the log
 LEAKY_RELU_SLOPE = 0.01  # PyTorch's default; Chelombiev et al.'s summary does not give theirs
 
 # Hidden activations by config name, element-wise. Chelombiev et al. 2019's zoo adds softplus,
@@ -73,16 +75,20 @@ class Network(NamedTuple):
 
 def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
               activations: Sequence[str], *, noise_std: float = 0.0,
-              generator: torch.Generator | None = None, dropout: float = 0.0
+              generator: torch.Generator | None = None,
+              quantizers: Sequence[Callable[[torch.Tensor], torch.Tensor]] | None = None,
+              dropout: float = 0.0
               ) -> list[torch.Tensor]:
     """Every layer's pre-noise output S_l for inputs ``x`` ``(..., B, in)``.
 
     The first ``len(activations)`` layers are hidden: S_l = act(T_{l-1} W + b), and the next
     layer reads T_l = S_l + Z_l with Z_l ~ N(0, noise_std^2 I) drawn from ``generator`` (the
     default generator when None; Goldfeld et al. 2019, Sec. 3). Any further layer is the
-    output: its logits, no noise. ``dropout`` p > 0 (training only) zeroes each hidden output
-    with probability p and scales the rest by 1/(1 - p) (inverted dropout, so evaluation uses
-    the weights as they are); masks are drawn elementwise, so each repetition has its own.
+    output: its logits, no noise. With ``quantizers`` (one per layer), each hidden S_l is
+    quantized after its activation and the output is the quantized softmax (not the logits).
+    ``dropout`` p > 0 (training only) zeroes each hidden output with probability p and scales
+    the rest by 1/(1 - p) (inverted dropout, so evaluation uses the weights as they are); masks
+    are drawn elementwise, so each repetition has its own.
     Returns one ``(..., B, width)`` tensor per layer.
     """
     outputs = []
@@ -92,12 +98,14 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
             x = HIDDEN_ACTIVATIONS[activations[layer]](x)
             if dropout:
                 x = F.dropout(x, dropout)
+            if quantizers:
+                x = quantizers[layer](x)
             outputs.append(x)
             if noise_std:
                 x = x + noise_std * torch.randn(x.shape, generator=generator, device=x.device,
                                                 dtype=x.dtype)
         else:
-            outputs.append(x)
+            outputs.append(quantizers[layer](torch.softmax(x, -1)) if quantizers else x)
     return outputs
 
 
@@ -109,14 +117,16 @@ class BatchedMLP(torch.nn.Module):
     seeds: one integer seed per repetition; it alone fixes that repetition's initial weights.
     noise_std: beta >= 0; every hidden layer's output gets N(0, beta^2) noise in every forward
     pass (training and evaluation), drawn from the default generator of the device.
+    bits: 4 or 8 quantize every hidden layer's output and the softmax output (``Quantizer``,
+    range rule by activation: ``quantize.range_rule``); None or 32 = the float network.
     weight_norm: parametrise W = g v / ||v|| per unit (``weights`` then holds v, ``gains`` g,
     g starting at ||v|| so the initial W is the initialiser's); ``effective_weights`` is W.
     dropout: p in [0, 1), applied to the hidden outputs in ``forward(x, train=True)`` only.
     """
 
     def __init__(self, widths: Sequence[int], activations: Sequence[str], seeds: Sequence[int],
-                 init: str, noise_std: float = 0.0, *, weight_norm: bool = False,
-                 dropout: float = 0.0):
+                 init: str, noise_std: float = 0.0, bits: int | None = None, *,
+                 weight_norm: bool = False, dropout: float = 0.0):
         super().__init__()
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
@@ -138,6 +148,9 @@ class BatchedMLP(torch.nn.Module):
             w = torch.stack([INITS[init](fan_in, fan_out, g) for g in generators])
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(torch.zeros(len(seeds), 1, fan_out)))
+        self.quantizers = torch.nn.ModuleList(
+            [Quantizer(bits, len(seeds), range_rule(name)) for name in [*activations, "softmax"]]
+            if quantized(bits) else [])
         self.gains = torch.nn.ParameterList(
             [torch.nn.Parameter(v.detach().norm(dim=-2, keepdim=True)) for v in self.weights]
             if weight_norm else [])
@@ -154,7 +167,27 @@ class BatchedMLP(torch.nn.Module):
 
         Returns a list of ``(R, B, width)`` tensors: the hidden layers' pre-noise outputs S_l
         (after their activation; the noise goes only into the next layer's input), then the
-        output layer's logits (apply softmax for the recorded output activity).
+        output layer's logits (``probabilities`` gives the recorded output activity); a
+        quantized net returns the quantized values, its softmax output included.
         """
         return propagate(x, self.effective_weights(), self.biases, self.activations,
-                         noise_std=self.noise_std, dropout=self.dropout if train else 0.0)
+                         noise_std=self.noise_std, quantizers=self.quantizers,
+                         dropout=self.dropout if train else 0.0)
+
+    def logits(self, output: torch.Tensor) -> torch.Tensor:
+        """Logits of the last ``forward`` output for the cross-entropy: the output itself, or
+        for a quantized net the log of its quantized probabilities floored at
+        ``PROBABILITY_FLOOR`` (so the loss is Keras' categorical cross-entropy of the
+        renormalised quantized softmax, as in the reference code)."""
+        return torch.log(output.clamp_min(PROBABILITY_FLOOR)) if self.quantizers else output
+
+    def probabilities(self, output: torch.Tensor) -> torch.Tensor:
+        """The recorded output activity: softmax of the logits, or the quantized softmax."""
+        return output if self.quantizers else torch.softmax(output, -1)
+
+    def quantization_ranges(self) -> torch.Tensor | None:
+        """``(R, layer, 2)``: each quantized layer's [low, high] of the last forward pass
+        (hidden layers, then the output); None for a float net."""
+        if not self.quantizers:
+            return None
+        return torch.stack([torch.stack([q.low, q.high], -1) for q in self.quantizers], 1)

@@ -1,12 +1,24 @@
-"""Claims of Lorenzen et al. 2022, App. A (figA5, figA6): binning estimates depend on the bin
-count, "the smaller the number of bins m, the smaller the estimated H(T)" (Sec. 3.1)."""
+"""Claims of Lorenzen et al. 2022: App. A (figA5, figA6): binning estimates depend on the bin
+count, "the smaller the number of bins m, the smaller the estimated H(T)" (Sec. 3.1); Sec. 4.1
+(figs. 2, 3, F.14, F.15): the 8-bit nets fit about as well as the float nets, and the softmax
+output layer compresses under exact MI."""
 
 from __future__ import annotations
 
-from ibrepro.figures.lorenzen import BIN_COUNTS, NETS, global_bin_estimator, grows_with_bins
+from ibrepro.figures.compression import THRESHOLD, compression
+from ibrepro.figures.lorenzen import (
+    ACTIVATIONS,
+    BIN_COUNTS,
+    NETS,
+    exact_estimator,
+    global_bin_estimator,
+    grows_with_bins,
+    qnn,
+)
 from ibrepro.figures.plane import mean_plane
 from ibrepro.figures.registry import ItemInputs
-from ibrepro.report.registry import AtLeast, Claim, register
+from ibrepro.figures.rip import final_test_accuracy
+from ibrepro.report.registry import AtLeast, Claim, Within, register
 
 ESTIMATORS = tuple(global_bin_estimator(bins) for bins in BIN_COUNTS)
 
@@ -28,3 +40,38 @@ for item, (experiment, _) in NETS.items():
                    "the smaller the number of bins, the smaller the estimated H(T) = I(X;T)",
                    more_bins_more_information(experiment), AtLeast(0.99),
                    mi=tuple((experiment, s) for s in ESTIMATORS)))
+
+
+ACCURACY_TOLERANCE = 0.02  # "similar accuracies": 8-bit within 2 points of the float net
+
+
+def quantization_cost(activation: str):
+    """Mean final test accuracy of the 8-bit net minus the 32-bit (float) net's."""
+    def measure(inputs: ItemInputs) -> float:
+        return (final_test_accuracy(inputs.metrics(qnn(activation, 8)))[0]
+                - final_test_accuracy(inputs.metrics(qnn(activation, 32)))[0])
+
+    return measure
+
+
+def softmax_compression(activation: str):
+    """Relative drop of the 8-bit net's mean exact I(X;T) of the softmax layer from its peak."""
+    def measure(inputs: ItemInputs) -> float:
+        plane = mean_plane(inputs.mi(qnn(activation, 8), exact_estimator(8)))
+        return float(compression(plane.i_xt).relative[-1])
+
+    return measure
+
+
+for activation, figure in zip(ACTIVATIONS, ("figF14", "figF15"), strict=True):
+    register(Claim(f"lorenzen/{figure}:8bit-fits-like-float",
+                   f"final test accuracy, 8-bit minus 32-bit (float) {activation.upper()} net",
+                   0.0, quantization_cost(activation), Within(ACCURACY_TOLERANCE),
+                   metrics=(qnn(activation, 8), qnn(activation, 32))))
+for activation, figure in zip(ACTIVATIONS, ("fig2", "fig3"), strict=True):
+    register(Claim(f"lorenzen/{figure}:softmax-compresses",
+                   f"relative drop of the softmax layer's mean exact I(X;T) from its peak, "
+                   f"8-bit {activation.upper()} net",
+                   "a fitting and a compression phase in the output SOFTMAX layer",
+                   softmax_compression(activation), AtLeast(THRESHOLD),
+                   mi=((qnn(activation, 8), exact_estimator(8)),)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import xarray as xr
 
 from ibrepro.atomic import write_netcdf
 from ibrepro.provenance import provenance_attrs, sha256_file
-from ibrepro.train.loop import SPLITS, resolve_device, train
+from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
+from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import snapshot_epochs
 from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, WeightWriter
@@ -27,7 +29,8 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
 
     Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
     ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
-    dataset checksum).
+    dataset checksum). Under a bad-fit policy (``train.restart``) all three also carry
+    ``restarts`` and ``seed_index``, JSON lists with one entry per repetition.
     """
     data = xr.load_dataset(dataset_path)
     x, y = data["x"].values, data["y"].values
@@ -37,22 +40,32 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         spec=spec, inputs={"dataset": dataset_path}, experiment=spec["name"],
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
     )
-    epochs = snapshot_epochs(spec["epochs"], spec["snapshots"])
+    epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
     widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
-        labels=y, split=split, attrs=attrs,
+        labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
         widths=[x.shape[1], *widths], activations=spec["activations"],
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
     ) as weights:
-        history = (train_neuron if neuron else train)(
-            spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-            on_weights=weights.write, device=torch_device, progress=progress)
-    coords = {"rep": np.arange(spec["repetitions"]), "epoch": np.arange(spec["epochs"] + 1),
+        if neuron:
+            history = train_neuron(
+                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
+                on_weights=weights.write, device=torch_device, progress=progress)
+        else:
+            history, restarts, seed_index = train_with_restarts(
+                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
+                on_weights=weights.write, device=torch_device, progress=progress)
+        if "bad_fit" in spec:
+            attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
+                     "seed_index": json.dumps(seed_index.tolist())}
+            writer.annotate(attrs)
+            weights.annotate(attrs)
+    coords = {"rep": np.arange(spec["repetitions"]), "epoch": np.arange(total_epochs(spec) + 1),
               "split": list(SPLITS)}
     dims = ("rep", "epoch", "split")
     metrics = xr.Dataset(

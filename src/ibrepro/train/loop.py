@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ibrepro.data.labels import shuffle_train_labels
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.regularisation import parseval_retraction_
 from ibrepro.train.shuffle import epoch_order
@@ -45,6 +46,12 @@ def repetition_seeds(seed: int, repetitions: int) -> list[int]:
             for r in range(repetitions)]
 
 
+def total_epochs(spec: dict) -> int:
+    """Epochs a run of ``spec`` trains, numbered 1.. continuously: the random-label prefit's
+    (``spec["prefit"]["epochs"]``, if any) and then ``spec["epochs"]`` on the true labels."""
+    return spec.get("prefit", {}).get("epochs", 0) + spec["epochs"]
+
+
 def resolve_device(device: str) -> torch.device:
     """``auto`` picks CUDA when available, else the CPU."""
     if device == "auto":
@@ -61,6 +68,7 @@ class _BatchedRun:
         widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
         self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
                                 noise_std=spec.get("noise_std", 0.0),
+                                bits=spec.get("bits"),
                                 weight_norm=spec.get("weight_norm", False),
                                 dropout=spec.get("dropout", 0.0)).to(device)
         self.parseval = spec.get("parseval", 0.0)
@@ -92,7 +100,7 @@ class _BatchedRun:
         order = epoch_order(self.seeds, self.epoch, len(self.y_train))
         for start in range(0, order.shape[1], self.batch_size):
             batch = order[:, start:start + self.batch_size]  # (R, B)
-            logits = self.model(self.x_train[batch], train=True)[-1]
+            logits = self.model.logits(self.model(self.x_train[batch], train=True)[-1])
             loss = F.cross_entropy(logits.transpose(1, 2), self.y_train[batch],
                                    reduction="none").mean(dim=1).sum()
             self.optimizer.zero_grad(set_to_none=False)
@@ -107,10 +115,10 @@ class _BatchedRun:
         """Loss and accuracy per split on all samples, and (if ``record``) every layer's
         output, into the run's buffers."""
         outputs = self.model(self.x)
-        logits = outputs[-1]
+        logits = self.model.logits(outputs[-1])
         if record:
             start = 0
-            for output in [*outputs[:-1], torch.softmax(logits, -1)]:
+            for output in [*outputs[:-1], self.model.probabilities(outputs[-1])]:
                 self.activations[..., start:start + output.shape[-1]] = output
                 start += output.shape[-1]
         loss = F.cross_entropy(logits.transpose(1, 2), self.y.expand(len(logits), -1),
@@ -142,6 +150,14 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     (repetition r's noise, unlike its initialisation, depends on R); the snapshots hold the
     pre-noise outputs S_l. ``spec["weight_decay"]`` = lambda >= 0 (default 0) is coupled L2 on
     the weights (see above); the recorded loss is the cross-entropy alone.
+    With ``spec["bits"]`` 4 or 8 the net is quantized (``BatchedMLP``): the snapshot is the
+    level values and ``on_snapshot`` gets a third argument, float32 ``(rep, layer, 2)``, each
+    layer's quantization range [low, high]. With ``spec["prefit"]`` = ``{epochs: P,
+    label_seed: s}`` (Lorenzen et al. 2022, App. D) epochs 1..P train on the training labels
+    permuted among the training samples (``data.labels.shuffle_train_labels`` with seed s, the
+    labels of a dataset's ``shuffle_train_labels: {seed: s}``), epochs P+1..P+E on the true
+    ones, in the same optimizer; evaluation (loss, accuracy, snapshots) always uses the true
+    labels. ``History`` then spans epochs 0..P+E (``total_epochs``).
     Regularisers, per repetition: ``spec["parseval"]`` = b > 0 retracts every layer's weights
     towards orthonormal after each update (``parseval_retraction_``); ``spec["weight_norm"]``
     trains W = g v / ||v|| (``on_weights`` gets the effective W); ``spec["dropout"]`` = p
@@ -155,13 +171,21 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         torch.as_tensor(train_mask, device=device),
         seeds or repetition_seeds(spec["seed"], spec["repetitions"]),
     )
-    epochs, snapshots = spec["epochs"], {int(e) for e in snapshot_epochs}
+    epochs, snapshots = total_epochs(spec), {int(e) for e in snapshot_epochs}
     history = torch.zeros(epochs + 1, *run.metrics.shape, device=device)
+    prefit = spec.get("prefit", {"epochs": 0})
+    true_labels = run.y_train.clone()
+    if prefit["epochs"]:
+        split = np.where(train_mask, "train", "test")
+        shuffled = shuffle_train_labels(np.asarray(y), split, seed=prefit["label_seed"])
+        run.y_train.copy_(torch.as_tensor(shuffled[train_mask], device=device))
 
     def record(epoch: int) -> None:
         history[epoch].copy_(run.metrics)
         if epoch in snapshots:
-            on_snapshot(epoch, _host_copy(run.activations))
+            ranges = run.model.quantization_ranges()
+            on_snapshot(epoch, _host_copy(run.activations),
+                        *([] if ranges is None else [_host_copy(ranges)]))
             if on_weights is not None:
                 on_weights(epoch, [_host_copy(w) for w in run.model.effective_weights()],
                            [_host_copy(b)[:, 0] for b in run.model.biases])
@@ -172,6 +196,8 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     for epoch in tqdm(range(1, epochs + 1), desc=spec.get("name", "train"), unit="epoch",
                       mininterval=2.0, disable=not progress):
         run.epoch.fill_(epoch - 1)
+        if epoch == prefit["epochs"] + 1:  # in place: a captured CUDA graph reads this buffer
+            run.y_train.copy_(true_labels)
         step(epoch in snapshots)
         record(epoch)
     history = history.double().cpu().numpy()  # (epoch, rep, metric, split)

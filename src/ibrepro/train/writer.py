@@ -14,8 +14,10 @@ from pathlib import Path
 
 import netCDF4
 import numpy as np
+import torch
 
 from ibrepro.atomic import atomic_path
+from ibrepro.nets.quantize import quantized, to_codes
 
 
 class _SnapshotWriter:
@@ -44,6 +46,10 @@ class _SnapshotWriter:
             if missing:
                 raise RuntimeError(f"snapshots never written for epochs {sorted(missing)}")
 
+    def annotate(self, attrs: dict[str, str]) -> None:
+        """Add global attrs once they are known (e.g. the restarts after training)."""
+        self._nc.setncatts(attrs)
+
     def _slot(self, epoch: int) -> int:
         self._written.add(epoch)
         return self._epoch_index[epoch]
@@ -55,14 +61,27 @@ class ActivationWriter(_SnapshotWriter):
     Coordinates: ``rep``, ``epoch`` (the snapshot epochs), ``sample``, ``unit``; on ``unit``,
     ``layer`` (1-based, the last is the output) and ``layer_name``; on ``sample``, the label ``y``
     and the ``split`` ("train"/"test"), so estimators need no second file.
+
+    A quantized net (``bits`` 4 or 8) stores, instead of ``activation``, the integer ``codes(rep,
+    epoch, sample, unit)`` (uint8) it computed with, and ``code_low``, ``code_high`` ``(rep,
+    epoch, unit)``, its layer's range at that snapshot: the value of code c is
+    ``code_low + c * (code_high - code_low) / (2^bits - 1)`` (``nets.quantize.from_codes``;
+    attr ``bits``).
     """
+
+    _bits: int | None = None  # quantization bits; None for a float net
 
     @classmethod
     @contextlib.contextmanager
     def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
                layer_widths: Sequence[int], layer_names: Sequence[str], labels: np.ndarray,
-               split: np.ndarray, attrs: dict[str, str]) -> Iterator[ActivationWriter]:
+               split: np.ndarray, attrs: dict[str, str],
+               bits: int | None = None) -> Iterator[ActivationWriter]:
+        if quantized(bits):
+            attrs = {**attrs, "bits": bits}
         with cls._open(target, repetitions, epochs, attrs) as writer:
+            writer._bits = bits if quantized(bits) else None
+            writer._unit_layer = np.repeat(np.arange(len(layer_widths)), layer_widths)
             nc = writer._nc
             n_units = sum(layer_widths)
             for name, size in (("sample", len(labels)), ("unit", n_units)):
@@ -75,18 +94,37 @@ class ActivationWriter(_SnapshotWriter):
                                                         layer_widths))
             _put(nc, "y", ("sample",), np.asarray(labels, dtype=np.int64))
             _put(nc, "split", ("sample",), np.asarray(split, dtype=object))
+            dims = ("rep", "epoch", "sample", "unit")
             variable = nc.createVariable(
-                "activation", "f4", ("rep", "epoch", "sample", "unit"), zlib=True, complevel=1,
-                shuffle=True, chunksizes=(1, 1, len(labels), n_units),
+                "codes" if writer._bits else "activation", "u1" if writer._bits else "f4", dims,
+                zlib=True, complevel=1, shuffle=True, chunksizes=(1, 1, len(labels), n_units),
             )
             variable.coordinates = "layer layer_name y split"
             variable.long_name = ("layer output (softmax probabilities for the output layer; "
                                   "the pre-noise S_l of a noisy hidden layer)")
+            if writer._bits:
+                variable.long_name = f"{bits}-bit quantization level of the layer output"
+                for name in ("code_low", "code_high"):
+                    nc.createVariable(name, "f4", ("rep", "epoch", "unit")).long_name = (
+                        f"{name[5:]} end of the unit's layer range (the value of code "
+                        f"{0 if name == 'code_low' else 2**bits - 1})")
             yield writer
 
-    def write(self, epoch: int, activation: np.ndarray) -> None:
-        """Store the snapshot of ``epoch``: ``activation`` is ``(rep, sample, unit)`` float32."""
-        self._nc["activation"][:, self._slot(epoch)] = activation
+    def write(self, epoch: int, activation: np.ndarray, ranges: np.ndarray | None = None, *,
+              reps: np.ndarray | slice = slice(None)) -> None:
+        """Store the snapshot of ``epoch`` for repetitions ``reps`` (default all):
+        ``activation`` is ``(rep, sample, unit)`` float32; for a quantized net, the level values
+        with ``ranges`` ``(rep, layer, 2)``, each layer's [low, high], and codes are stored."""
+        slot = self._slot(epoch)
+        if not self._bits:
+            self._nc["activation"][reps, slot] = activation
+            return
+        bounds = torch.as_tensor(ranges)[:, self._unit_layer]  # (rep, unit, 2)
+        low, high = bounds[..., 0], bounds[..., 1]
+        codes = to_codes(torch.as_tensor(activation), low[:, None], high[:, None], self._bits)
+        self._nc["codes"][reps, slot] = codes.numpy().astype(np.uint8)
+        self._nc["code_low"][reps, slot] = low.numpy()
+        self._nc["code_high"][reps, slot] = high.numpy()
 
 
 class WeightWriter(_SnapshotWriter):
@@ -118,13 +156,14 @@ class WeightWriter(_SnapshotWriter):
                 nc.createVariable(f"bias_{layer}", "f4", ("rep", "epoch", f"out_{layer}"))
             yield writer
 
-    def write(self, epoch: int, weights: Sequence[np.ndarray],
-              biases: Sequence[np.ndarray]) -> None:
-        """Store ``epoch``'s parameters: per layer ``(rep, in, out)`` and ``(rep, out)``."""
+    def write(self, epoch: int, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
+              *, reps: np.ndarray | slice = slice(None)) -> None:
+        """Store ``epoch``'s parameters of repetitions ``reps`` (default all): per layer
+        ``(rep, in, out)`` and ``(rep, out)``."""
         slot = self._slot(epoch)
         for layer, (w, b) in enumerate(zip(weights, biases, strict=True), 1):
-            self._nc[f"weight_{layer}"][:, slot] = w
-            self._nc[f"bias_{layer}"][:, slot] = b
+            self._nc[f"weight_{layer}"][reps, slot] = w
+            self._nc[f"bias_{layer}"][reps, slot] = b
 
 
 def _put(nc: netCDF4.Dataset, name: str, dims: tuple[str, ...], values: np.ndarray) -> None:
