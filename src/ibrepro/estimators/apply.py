@@ -96,7 +96,8 @@ def layer_coords(acts: xr.Dataset) -> tuple[np.ndarray, dict]:
 def _network(weights: xr.Dataset, rep: int, epochs: slice, device: torch.device) -> Network:
     """One repetition's parameters at a block of snapshot epochs, from ``weights.nc``."""
     activations = json.loads(weights.attrs["activations"])
-    layers = range(1, len(activations) + 2)
+    # hidden layers and the output, if any (a single-neuron run has only its noisy neuron)
+    layers = range(1, sum(name.startswith("weight_") for name in weights.data_vars) + 1)
     return Network(
         [torch.as_tensor(weights[f"weight_{k}"][rep, epochs].values, device=device)
          for k in layers],

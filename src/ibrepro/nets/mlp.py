@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ibrepro.nets.quantize import Quantizer, quantized, range_rule
+from ibrepro.nets.regularisation import weight_normalised
 
 PROBABILITY_FLOOR = 1e-7  # Keras' epsilon: quantized probabilities are floored before the log
 LEAKY_RELU_SLOPE = 0.01  # PyTorch's default; Chelombiev et al.'s summary does not give theirs
@@ -76,6 +77,7 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
               activations: Sequence[str], *, noise_std: float = 0.0,
               generator: torch.Generator | None = None,
               quantizers: Sequence[Callable[[torch.Tensor], torch.Tensor]] | None = None,
+              dropout: float = 0.0
               ) -> list[torch.Tensor]:
     """Every layer's pre-noise output S_l for inputs ``x`` ``(..., B, in)``.
 
@@ -84,6 +86,9 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
     default generator when None; Goldfeld et al. 2019, Sec. 3). Any further layer is the
     output: its logits, no noise. With ``quantizers`` (one per layer), each hidden S_l is
     quantized after its activation and the output is the quantized softmax (not the logits).
+    ``dropout`` p > 0 (training only) zeroes each hidden output with probability p and scales
+    the rest by 1/(1 - p) (inverted dropout, so evaluation uses the weights as they are); masks
+    are drawn elementwise, so each repetition has its own.
     Returns one ``(..., B, width)`` tensor per layer.
     """
     outputs = []
@@ -91,6 +96,8 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
         x = torch.matmul(x, w) + b
         if layer < len(activations):
             x = HIDDEN_ACTIVATIONS[activations[layer]](x)
+            if dropout:
+                x = F.dropout(x, dropout)
             if quantizers:
                 x = quantizers[layer](x)
             outputs.append(x)
@@ -112,10 +119,14 @@ class BatchedMLP(torch.nn.Module):
     pass (training and evaluation), drawn from the default generator of the device.
     bits: 4 or 8 quantize every hidden layer's output and the softmax output (``Quantizer``,
     range rule by activation: ``quantize.range_rule``); None or 32 = the float network.
+    weight_norm: parametrise W = g v / ||v|| per unit (``weights`` then holds v, ``gains`` g,
+    g starting at ||v|| so the initial W is the initialiser's); ``effective_weights`` is W.
+    dropout: p in [0, 1), applied to the hidden outputs in ``forward(x, train=True)`` only.
     """
 
     def __init__(self, widths: Sequence[int], activations: Sequence[str], seeds: Sequence[int],
-                 init: str, noise_std: float = 0.0, bits: int | None = None):
+                 init: str, noise_std: float = 0.0, bits: int | None = None, *,
+                 weight_norm: bool = False, dropout: float = 0.0):
         super().__init__()
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
@@ -125,8 +136,11 @@ class BatchedMLP(torch.nn.Module):
                              f"{', '.join(HIDDEN_ACTIVATIONS)}")
         if not noise_std >= 0:
             raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         self.activations = list(activations)
         self.noise_std = float(noise_std)
+        self.dropout = float(dropout)
         generators = [torch.Generator().manual_seed(int(seed)) for seed in seeds]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
@@ -137,17 +151,28 @@ class BatchedMLP(torch.nn.Module):
         self.quantizers = torch.nn.ModuleList(
             [Quantizer(bits, len(seeds), range_rule(name)) for name in [*activations, "softmax"]]
             if quantized(bits) else [])
+        self.gains = torch.nn.ParameterList(
+            [torch.nn.Parameter(v.detach().norm(dim=-2, keepdim=True)) for v in self.weights]
+            if weight_norm else [])
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``.
+    def effective_weights(self) -> list[torch.Tensor]:
+        """Each layer's W ``(R, fan_in, fan_out)``: ``weights`` itself, or g v / ||v||."""
+        if not self.gains:
+            return list(self.weights)
+        return [weight_normalised(v, g) for v, g in zip(self.weights, self.gains, strict=True)]
+
+    def forward(self, x: torch.Tensor, *, train: bool = False) -> list[torch.Tensor]:
+        """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``;
+        ``train`` applies dropout.
 
         Returns a list of ``(R, B, width)`` tensors: the hidden layers' pre-noise outputs S_l
         (after their activation; the noise goes only into the next layer's input), then the
         output layer's logits (``probabilities`` gives the recorded output activity); a
         quantized net returns the quantized values, its softmax output included.
         """
-        return propagate(x, self.weights, self.biases, self.activations,
-                         noise_std=self.noise_std, quantizers=self.quantizers)
+        return propagate(x, self.effective_weights(), self.biases, self.activations,
+                         noise_std=self.noise_std, quantizers=self.quantizers,
+                         dropout=self.dropout if train else 0.0)
 
     def logits(self, output: torch.Tensor) -> torch.Tensor:
         """Logits of the last ``forward`` output for the cross-entropy: the output itself, or

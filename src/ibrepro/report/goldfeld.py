@@ -1,4 +1,5 @@
-"""Claims of Goldfeld et al. 2019: Fig. 1's limit I(X;Bin(T)) → H(X) = ln 4096 for small bins."""
+"""Claims of Goldfeld et al. 2019: Fig. 1's limit I(X;Bin(T)) → H(X) = ln 4096 for small bins;
+Fig. 5's test accuracies of the noisy SZT nets (97%, 98%, 89%)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 from ibrepro.figures.goldfeld import BIN_SIZES, EXPERIMENT, H_X
 from ibrepro.figures.plane import mean_plane
 from ibrepro.figures.registry import ItemInputs
-from ibrepro.figures.rip import bin_size_estimator
+from ibrepro.figures.rip import bin_size_estimator, final_test_accuracy
 from ibrepro.report.registry import Claim, Within, register
 
 SMALL_BINS = bin_size_estimator(min(BIN_SIZES))  # the smallest bin size of goldfeld/fig1
@@ -24,3 +25,19 @@ def first_layer_limit(inputs: ItemInputs) -> float:
 register(Claim("goldfeld/fig1:small-bin-limit",
                f"last-epoch I(X;Bin(T_1)) of {EXPERIMENT}, {SMALL_BINS} [nats]", H_X,
                first_layer_limit, Within(LIMIT_TOLERANCE), mi=((EXPERIMENT, SMALL_BINS),)))
+
+
+# Fig. 5's test accuracies (§5), our mean over repetitions at the last epoch
+SZT_ACCURACIES = {"szt-tanh-noisy": 0.97, "szt-tanh-noisy-orthonormal": 0.98,
+                  "szt-linear-noisy": 0.89}
+ACCURACY_TOLERANCE = 0.02  # the paper rounds to whole percents
+
+
+def _score(experiment: str):
+    return lambda inputs: final_test_accuracy(inputs.metrics(experiment))[0]
+
+
+for _experiment, _paper in SZT_ACCURACIES.items():
+    register(Claim(f"goldfeld/fig5:{_experiment}-test-accuracy",
+                   f"final test accuracy, noisy SZT net ({_experiment})", _paper,
+                   _score(_experiment), Within(ACCURACY_TOLERANCE), metrics=(_experiment,)))

@@ -13,6 +13,7 @@ from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import snapshot_epochs
+from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, WeightWriter
 
 
@@ -40,19 +41,25 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
     )
     epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
-    n_classes = int(y.max()) + 1
+    neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
+    widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
-        layer_widths=[*spec["hidden"], n_classes], layer_names=layer_names(spec),
+        layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
-        widths=[x.shape[1], *spec["hidden"], n_classes], activations=spec["activations"],
+        widths=[x.shape[1], *widths], activations=spec["activations"],
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
     ) as weights:
-        history, restarts, seed_index = train_with_restarts(
-            spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-            on_weights=weights.write, device=torch_device, progress=progress)
+        if neuron:
+            history = train_neuron(
+                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
+                on_weights=weights.write, device=torch_device, progress=progress)
+        else:
+            history, restarts, seed_index = train_with_restarts(
+                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
+                on_weights=weights.write, device=torch_device, progress=progress)
         if "bad_fit" in spec:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}
@@ -63,7 +70,8 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     dims = ("rep", "epoch", "split")
     metrics = xr.Dataset(
         {
-            "loss": (dims, history.loss, {"long_name": "mean cross-entropy", "units": "nats"}),
+            "loss": (dims, history.loss, {"long_name": "mean squared error" if neuron else
+                                          "mean cross-entropy", "units": "" if neuron else "nats"}),
             "accuracy": (dims, history.accuracy, {"long_name": "fraction correct"}),
         },
         coords=coords, attrs=attrs,

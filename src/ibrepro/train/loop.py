@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from ibrepro.data.labels import shuffle_train_labels
 from ibrepro.nets.mlp import BatchedMLP
+from ibrepro.nets.regularisation import parseval_retraction_
 from ibrepro.train.shuffle import epoch_order
 
 WARMUP_EPOCHS = 3  # eager epochs on a side stream before CUDA graph capture (PyTorch's recipe)
@@ -67,13 +68,18 @@ class _BatchedRun:
         widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
         self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
                                 noise_std=spec.get("noise_std", 0.0),
-                                bits=spec.get("bits")).to(device)
+                                bits=spec.get("bits"),
+                                weight_norm=spec.get("weight_norm", False),
+                                dropout=spec.get("dropout", 0.0)).to(device)
+        self.parseval = spec.get("parseval", 0.0)
+        if self.parseval and self.model.gains:
+            raise ValueError("parseval and weight_norm exclude each other: choose one")
         weight_decay = spec.get("weight_decay", 0.0)
         if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         # coupled L2 on the weights only: torch adds weight_decay * W to W's gradient
         params = [{"params": list(self.model.weights), "weight_decay": weight_decay},
-                  {"params": list(self.model.biases)}]
+                  {"params": [*self.model.biases, *self.model.gains]}]
         if spec["optimizer"] == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=spec["lr"])
         else:
@@ -94,12 +100,14 @@ class _BatchedRun:
         order = epoch_order(self.seeds, self.epoch, len(self.y_train))
         for start in range(0, order.shape[1], self.batch_size):
             batch = order[:, start:start + self.batch_size]  # (R, B)
-            logits = self.model.logits(self.model(self.x_train[batch])[-1])
+            logits = self.model.logits(self.model(self.x_train[batch], train=True)[-1])
             loss = F.cross_entropy(logits.transpose(1, 2), self.y_train[batch],
                                    reduction="none").mean(dim=1).sum()
             self.optimizer.zero_grad(set_to_none=False)
             loss.backward()
             self.optimizer.step()
+            if self.parseval:
+                parseval_retraction_(self.model.weights, self.parseval)
         self.evaluate(record)
 
     @torch.no_grad()
@@ -150,6 +158,10 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     labels of a dataset's ``shuffle_train_labels: {seed: s}``), epochs P+1..P+E on the true
     ones, in the same optimizer; evaluation (loss, accuracy, snapshots) always uses the true
     labels. ``History`` then spans epochs 0..P+E (``total_epochs``).
+    Regularisers, per repetition: ``spec["parseval"]`` = b > 0 retracts every layer's weights
+    towards orthonormal after each update (``parseval_retraction_``); ``spec["weight_norm"]``
+    trains W = g v / ||v|| (``on_weights`` gets the effective W); ``spec["dropout"]`` = p
+    drops hidden outputs in the updates only, never in the evaluation.
     """
     torch.manual_seed(spec["seed"])  # the hidden-layer noise (if any) draws from it
     run = _BatchedRun(
@@ -175,7 +187,7 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
             on_snapshot(epoch, _host_copy(run.activations),
                         *([] if ranges is None else [_host_copy(ranges)]))
             if on_weights is not None:
-                on_weights(epoch, [_host_copy(w) for w in run.model.weights],
+                on_weights(epoch, [_host_copy(w) for w in run.model.effective_weights()],
                            [_host_copy(b)[:, 0] for b in run.model.biases])
 
     run.evaluate()

@@ -1,0 +1,85 @@
+"""goldfeld/fig4-6 helpers, and the single-neuron run end to end: trainer files, sample
+propagation through its weights.nc, the fig4 caption against quadrature."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy import stats
+
+from ibrepro import data
+from ibrepro.estimators.apply import estimate_file
+from ibrepro.figures import ItemInputs, get, input_paths
+from ibrepro.figures.goldfeld_noisy import (
+    NEURON,
+    NEURON_DATA,
+    SP,
+    binned_entropy_curves,
+    log_spaced_snapshots,
+    mixture_density,
+    nearest_snapshots,
+)
+from ibrepro.train import run_experiment
+from ibrepro.train.writer import ActivationWriter
+
+
+def test_mixture_density_against_scipy():
+    points, beta = np.array([[-0.5, 0.0, 0.1, 0.9]]), 0.07
+    grid = np.linspace(-1.5, 1.5, 3001)
+    expected = np.mean([stats.norm.pdf(grid, p, beta) for p in points[0]], axis=0)
+    np.testing.assert_allclose(mixture_density(points, beta, grid)[0], expected, rtol=1e-10)
+    assert np.trapezoid(expected, grid) == pytest.approx(1, abs=1e-6)
+
+
+def test_snapshot_choice():
+    epochs = np.array([0, 1, 2, 5, 10, 30, 100, 1000])
+    np.testing.assert_array_equal(nearest_snapshots(epochs, [0, 4, 999]), [0, 3, 7])
+    np.testing.assert_array_equal(log_spaced_snapshots(epochs, 4), [1, 4, 6, 7])
+
+
+def test_binned_entropy_curves_mean_over_repetitions(tmp_path):
+    """Layer 1: rep 0 puts the 8 samples in 8 bins (ln 8), rep 1 in 2 (ln 2); layer 2 one bin."""
+    values = np.zeros((2, 1, 8, 3), dtype="f4")  # (rep, epoch, sample, unit); unit 2: output
+    values[0, 0, :, 0] = np.arange(8) * 0.1
+    values[1, 0, :, 0] = (np.arange(8) % 2) * 0.1
+    values[:, 0, :, 1] = 0.5
+    path = tmp_path / "a.nc"
+    with ActivationWriter.create(path, repetitions=2, epochs=[0], layer_widths=[1, 1, 1],
+                                 layer_names=["a", "b", "c"], labels=np.arange(8) % 2,
+                                 split=np.array(["train"] * 8), attrs={}) as writer:
+        writer.write(0, values[:, 0])
+    with xr.open_dataset(path) as acts:
+        curves = binned_entropy_curves(acts, 0.05)
+    np.testing.assert_allclose(curves, [[(math.log(8) + math.log(2)) / 2, 0.0]], atol=1e-12)
+
+
+def test_single_neuron_run_sample_propagation_and_fig4(tmp_path):
+    root = tmp_path / "results"
+    dataset = root / "data" / f"{NEURON_DATA}.nc"
+    dataset.parent.mkdir(parents=True)
+    data.build(NEURON_DATA, {"kind": "single-neuron"}).to_netcdf(dataset)
+    spec = {"name": NEURON, "trainer": "single-neuron", "dataset": NEURON_DATA, "hidden": [1],
+            "activations": ["tanh"], "noise_std": 0.01, "lr": 0.01, "epochs": 3000,
+            "repetitions": 1, "snapshots": 25, "seed": 1}
+    run = root / "runs" / NEURON
+    run.mkdir(parents=True)
+    run_experiment(spec, dataset, run / "activations.nc", run / "metrics.nc",
+                   run / "weights.nc", device="cpu", progress=False)
+    estimator = {"name": SP, "method": "sample-propagation",
+                 "params": {"mc_samples": 4000, "propagations": 4, "conditional_mc_samples": 4,
+                            "seed": 0}}
+    mi_path = root / "mi" / NEURON / f"{SP}.nc"
+    estimate_file(estimator, run / "activations.nc", mi_path, device="cpu",
+                  weights_path=run / "weights.nc")
+    with xr.open_dataset(run / "activations.nc") as acts:
+        assert list(acts["layer_name"].values) == ["tanh 1"]
+    paths = input_paths("goldfeld/fig4", root)
+    with ItemInputs("goldfeld/fig4", paths) as inputs:
+        _, caption = get("goldfeld/fig4").build(inputs)
+    gap = float(re.search(r"max \|SP - quadrature\| = ([0-9.]+)", caption).group(1))
+    assert gap < 0.05
+    assert "X uniform on {-3, -1, 1, 3}" in caption
