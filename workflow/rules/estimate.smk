@@ -14,7 +14,7 @@ rule estimate:
         f"{RESULTS}/logs/estimate/{{experiment}}/{{estimator}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
-    threads: 2
+    threads: JOB_THREADS
     resources:
         # the activations decompressed as float32/float64 tensors, with headroom
         mem_mb=lambda wildcards, input: max(2000, 1000 + 8 * input.size_mb),

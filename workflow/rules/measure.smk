@@ -13,7 +13,7 @@ rule measure:
         f"{RESULTS}/logs/measure/{{experiment}}/{{measure}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/measure/{{experiment}}/{{measure}}.tsv"
-    threads: 2
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
     conda:

@@ -15,7 +15,7 @@ rule train:
         f"{RESULTS}/logs/train/{{experiment}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{experiment}}.tsv"
-    threads: 2
+    threads: JOB_THREADS
     resources:
         mem_mb=16000,
         gpu=SPEC.train_gpus,  # SLURM: --gpus; workstation: --resources gpu=1 serialises them
