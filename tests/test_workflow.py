@@ -88,13 +88,12 @@ def test_second_run_does_nothing(built):
 
 
 def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
-    target = built / "results/quick/mi/szt-tanh/bin-size-0.07.nc"
+    target = built / "results/quick/mi/szt-tanh/bin-size-0.3.nc"  # one reader: a cheap rebuild
     target.unlink()
     jobs = scheduled(built)
-    assert jobs.pop("estimate") == ["results/quick/mi/szt-tanh/bin-size-0.07.nc"]
-    assert set(jobs) == {"figure", "reproduction"}  # the report's claims read it too
-    assert any("rip/fig1.png" in path for path in jobs["figure"])
-    assert not any("rip/fig17" in path or "rip/fig2." in path for path in jobs["figure"])
+    assert jobs == {"estimate": ["results/quick/mi/szt-tanh/bin-size-0.3.nc"],
+                    "figure": [f"results/quick/figures/rip/fig1{suffix}"
+                               for suffix in (".png", ".pdf", ".txt")]}
     snakemake(built, "--cores", "2", *QUICK)
     assert target.exists() and scheduled(built) == {}
 
@@ -112,14 +111,16 @@ def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
 
 def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/binning.py")
-    assert set(jobs) == {"estimate", "figure", "reproduction"}  # no data, train or table job
+    readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)}
+    # no data or train job; figure and table jobs only for the items reading a binning estimate
+    assert set(jobs) == {"estimate", "reproduction", *(get_item(i).kind for i in readers)}
     # every built MI file of a binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
         f"results/quick/mi/{e}/{s}.nc" for e, s in SPEC.mi_pairs() if s in BINNING)
     assert 0 < len(BINNING) < len(SPEC.estimators)
-    rendered = {p.removeprefix("results/quick/figures/").removesuffix(".png")
-                for p in jobs["figure"] if p.endswith(".png")}
-    readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)}
+    rendered = {re.sub(r"^results/quick/(figures|tables)/|\.(png|csv)$", "", p)
+                for p in jobs.get("figure", []) + jobs.get("table", [])
+                if p.endswith((".png", ".csv"))}
     assert rendered == readers and "rip/fig1" in readers
     assert "rip/fig17" not in rendered  # reads metrics only
     assert scheduled(built) == {}

@@ -23,13 +23,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 import xarray as xr
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ibrepro.estimators.clustering import binned_entropy, distance_histograms
-from ibrepro.estimators.quadrature import awgn_information
 from ibrepro.figures.plane import epoch_cmap
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import PANEL_INCHES, new_figure
@@ -77,6 +74,10 @@ def mixture_density(points: np.ndarray, beta: float, grid: np.ndarray) -> np.nda
 def fig4(inputs: ItemInputs):
     """(a) p_T(k) at two epochs, (b) p_T(k) over epochs, (c) I(X;T(k)) with the MSE, (d) for
     several beta."""
+    import torch  # local, as below: figure jobs import torch only where they compute
+
+    from ibrepro.estimators.quadrature import awgn_information
+
     acts = inputs.activations(NEURON)
     beta = BETA[NEURON]
     s = acts["activation"].isel(rep=0, unit=0).values.astype(np.float64)  # (epoch, sample)
@@ -147,6 +148,10 @@ def _hidden_units(acts: xr.Dataset) -> dict[int, np.ndarray]:
 def binned_entropy_curves(acts: xr.Dataset, size: float) -> np.ndarray:
     """H(Bin(S_l)) in nats with bins of ``size``, mean over repetitions: ``(epoch, layer)``,
     one repetition read at a time."""
+    import torch
+
+    from ibrepro.estimators.clustering import binned_entropy
+
     units = _hidden_units(acts)
     total = np.zeros((acts.sizes["epoch"], len(units)))
     for rep in range(acts.sizes["rep"]):
@@ -245,6 +250,10 @@ def fig5(inputs: ItemInputs):
 
 def fig6(inputs: ItemInputs):
     """Rows: model x epoch; columns: hidden layers; within- vs between-class distances."""
+    import torch
+
+    from ibrepro.estimators.clustering import distance_histograms
+
     rows = [(key, e) for key in DISTANCE_MODELS for e in range(DISTANCE_EPOCHS)]
     first = inputs.activations(DISTANCE_MODELS["a"])
     units = _hidden_units(first)
