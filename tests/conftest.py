@@ -65,3 +65,25 @@ def write_activations() -> Callable[..., Path]:
         return path
 
     return write
+
+
+SZT_SPEC = {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}
+
+
+@pytest.fixture(scope="session")
+def szt_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The SZT set as the trainer takes it: x ``(4096, 12)``, y ``(4096,)``, train mask."""
+    from ibrepro import data
+
+    ds = data.build("szt", SZT_SPEC)
+    return ds["x"].values, ds["y"].values, ds["split"].values == "train"
+
+
+@pytest.fixture(scope="session")
+def szt_file(tmp_path_factory) -> Path:
+    """The SZT dataset file (``results/<scale>/data/szt.nc`` layout)."""
+    from ibrepro import data
+
+    path = tmp_path_factory.mktemp("data") / "szt.nc"
+    data.build("szt", SZT_SPEC).to_netcdf(path)
+    return path

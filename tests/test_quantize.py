@@ -9,7 +9,6 @@ import pytest
 import torch
 import xarray as xr
 
-from ibrepro import data
 from ibrepro.estimators.apply import estimate_file
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.quantize import (
@@ -32,19 +31,6 @@ def spec(**changes):
                 init="truncated-normal-fan-out", optimizer="adam", lr=1e-3, batch_size=256,
                 epochs=8, repetitions=2, snapshots=4, seed=3, bits=8)
     return {**base, **changes}
-
-
-@pytest.fixture(scope="module")
-def szt_data():
-    ds = data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0})
-    return ds["x"].values, ds["y"].values, ds["split"].values == "train"
-
-
-@pytest.fixture(scope="module")
-def szt_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "szt.nc"
-    data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}).to_netcdf(path)
-    return path
 
 
 @pytest.mark.parametrize("bits", [4, 8])

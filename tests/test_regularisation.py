@@ -5,18 +5,11 @@ import pytest
 import torch
 from test_train import spec
 
-from ibrepro import data
 from ibrepro.nets.mlp import BatchedMLP, propagate
 from ibrepro.nets.regularisation import parseval_retraction_, weight_normalised
 from ibrepro.train.loop import repetition_seeds, train
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(scope="module")
-def szt_data():
-    ds = data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0})
-    return ds["x"].values, ds["y"].values, ds["split"].values == "train"
 
 
 def run(s, szt_data, seeds=None, epochs=(0, 4)):

@@ -20,12 +20,6 @@ def spec(**changes):
     return {**base, **changes}
 
 
-@pytest.fixture(scope="module")
-def szt_data():
-    ds = data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0})
-    return ds["x"].values, ds["y"].values, ds["split"].values == "train"
-
-
 class Recorder:
     """Snapshots by epoch, ``(rep, sample, unit)``, written like ActivationWriter (``reps=``)."""
 

@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 import xarray as xr
 
-from ibrepro import data
 from ibrepro.nets.mlp import HIDDEN_ACTIVATIONS, INITS, BatchedMLP, propagate
 from ibrepro.train import run_experiment
 from ibrepro.train.loop import repetition_seeds, train
@@ -25,19 +24,6 @@ def spec(**changes):
                 init="truncated-normal-fan-in", optimizer="sgd", lr=0.05, batch_size=256,
                 epochs=6, repetitions=3, snapshots=4, seed=7)
     return {**base, **changes}
-
-
-@pytest.fixture(scope="module")
-def szt_data():
-    ds = data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0})
-    return ds["x"].values, ds["y"].values, ds["split"].values == "train"
-
-
-@pytest.fixture(scope="module")
-def szt_file(tmp_path_factory, szt_data):
-    path = tmp_path_factory.mktemp("data") / "szt.nc"
-    data.build("szt", {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}).to_netcdf(path)
-    return path
 
 
 def run(s, szt_data, epochs_to_record=(0,), seeds=None):
