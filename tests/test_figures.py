@@ -215,10 +215,13 @@ def test_information_plane_checks_shapes():
     assert axes[0, 0].get_xlabel() == "I(X;T) [bits]"
 
 
-def test_figure_and_report_jobs_do_not_import_torch():
+def test_figure_and_report_jobs_do_not_import_torch(tmp_path):
     """Each figure job is its own Python process: importing torch (~2 s) in all of them would
-    dominate the quick DAG's figure stage."""
-    code = ("import sys; from ibrepro.figures import render; import ibrepro.report; "
+    dominate the quick DAG's figure stage. The job's own path: the command line rendering a
+    figure that needs no inputs (a schematic), and the report package."""
+    argv = ["render", "rip/fig3", "--results", str(tmp_path), "--options", "{}"]
+    code = (f"import sys; from ibrepro import cli, report; cli.main({argv!r}); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "figures" / "rip" / "fig3.png").exists()
+    assert out.stdout.strip().splitlines()[-1] == "[]"

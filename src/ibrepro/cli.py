@@ -172,7 +172,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ibrepro.config import ConfigError
+    from ibrepro.errors import ConfigError
 
     args = parser().parse_args(argv)
     try:

@@ -14,15 +14,12 @@ import jsonschema
 import yaml
 
 from ibrepro import estimators, figures
+from ibrepro.errors import ConfigError
 from ibrepro.estimators import measures
 from ibrepro.paths import CONFIG_SCHEMA
 
 EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
                        "batch_size", "epochs", "repetitions", "snapshots", "seed")
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message lists each problem with its path."""
 
 
 @dataclass(frozen=True)
