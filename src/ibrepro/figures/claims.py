@@ -8,6 +8,10 @@ each cell is our verdict from the runs the claim is about, with its uncertainty:
   estimate). The cell gives the fraction k / n of repetitions (pooled over the claim's runs)
   with its 95% Wilson interval; the claim *holds* when the interval lies above 1/2, *fails*
   when below, and is *unclear* otherwise.
+- "compression needs SGD noise" (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018 refute it): the
+  same fraction, of the repetitions of the tanh net trained by full-batch gradient descent
+  (szt-tanh-bgd, no SGD noise) whose hidden layers do *not* compress; read it beside "tanh
+  hidden layers compress" (the SGD runs).
 - "compression correlates with generalisation": Spearman rho, over every repetition of the
   zoo and weight-decay runs (``chelombiev.RUNS``), between a run's compression (the drop of
   I(X;T) from its peak, in bits; mean over hidden layers, or the softmax layer's) and its final
@@ -43,7 +47,8 @@ VERDICTS = {"holds": 1, "unclear": 0, "fails": -1}  # heatmap codes; "n/a": no e
 
 class Claim(NamedTuple):
     """One row: its wording, who says what, the runs, the layers ("hidden" or "softmax"),
-    and the test ("fraction" of repetitions or "correlation" with test accuracy)."""
+    and the test ("fraction" of repetitions that show compression, "absent": that do not, or
+    "correlation" with test accuracy)."""
 
     text: str
     papers: str
@@ -58,6 +63,8 @@ CLAIMS = (
           ("szt-relu",), "hidden", "fraction"),
     Claim("the softmax layer compresses", "rip: yes", (*NOISY, "szt-relu"), "softmax",
           "fraction"),
+    Claim("compression needs SGD noise", "SZT: yes; Saxe: no", ("szt-tanh-bgd",), "hidden",
+          "absent"),
     Claim("hidden-layer compression correlates with generalisation", "Chelombiev: no", RUNS,
           "hidden", "correlation"),
     Claim("softmax compression correlates with generalisation", "Chelombiev: yes", RUNS,
@@ -106,10 +113,12 @@ def _cell(inputs: ItemInputs, claim: Claim, estimator: str) -> Cell:
                else "zoo runs estimated adaptively only")
         return Cell("n/a", Interval(np.nan, np.nan, np.nan, 0), why)
     results = [of_reps(inputs.mi(e, estimator)) for e in runs]
-    if claim.test == "fraction":
+    if claim.test in ("fraction", "absent"):
         shown = np.concatenate([shows(r.compresses, ~np.isnan(r.peak), claim.layers)
                                 for r in results])
         shown = shown[~np.isnan(shown)]
+        if claim.test == "absent":
+            shown = 1 - shown
         ci = wilson_interval(int(shown.sum()), len(shown))
         note = "fraction of repetitions" if ci.n else "no estimate of these layers"
         return Cell(claim_verdict(ci, 0.5), ci, note)
@@ -135,14 +144,16 @@ def describe(cell: Cell) -> str:
 
 
 CAPTION = (
-    "Per claim and estimator: fractions of repetitions that show the claim (a layer "
-    "compresses when its I(X;T) ends at least 5% below its peak; hidden layers: at least half "
-    "of them) with 95% Wilson intervals, pooled over the claim's runs (sample propagation: "
-    "noisy runs only); correlation claims: Spearman rho between compression (drop of I(X;T) "
-    "from its peak, bits; mean over hidden layers or the softmax layer) and final test "
-    "accuracy over every repetition of the activation zoo and weight-decay runs, with 95% "
-    "bootstrap intervals (adaptive estimators only). A claim holds when its interval lies "
-    "above 1/2 (fractions) or 0 (correlations), fails when below, is unclear otherwise."
+    "Per claim and estimator: fractions of repetitions that show the claim (a layer compresses "
+    "when its I(X;T) ends at least 5% below its peak; hidden layers: at least half of them) "
+    "with 95% Wilson intervals, pooled over the claim's runs (sample propagation: noisy runs "
+    "only); 'compression needs SGD noise': the fraction of the full-batch gradient descent tanh"
+    " runs whose hidden layers do not compress; correlation claims: Spearman rho between "
+    "compression (drop of I(X;T) from its peak, bits; mean over hidden layers or the softmax "
+    "layer) and final test accuracy over every repetition of the activation zoo and weight-"
+    "decay runs, with 95% bootstrap intervals (adaptive estimators only). A claim holds when "
+    "its interval lies above 1/2 (fractions) or 0 (correlations), fails when below, is unclear "
+    "otherwise."
 )
 
 
