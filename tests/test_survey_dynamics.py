@@ -3,6 +3,8 @@ the measures against known answers, and each item built from small synthetic fil
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -84,7 +86,9 @@ def _metrics(experiment: str, reps: int = 3) -> xr.Dataset:
     ds = xr.Dataset({"accuracy": (("rep", "epoch", "split"), accuracy),
                      "loss": (("rep", "epoch", "split"), 1 - accuracy)},
                     coords={"rep": np.arange(reps), "epoch": np.arange(101),
-                            "split": ["train", "test"]})
+                            "split": ["train", "test"]},
+                    attrs={"spec": json.dumps({"batch_size": 4096 if "bgd" in experiment
+                                               else 256, "lr": 0.1})})
     if experiment == "szt-tanh":
         stats = np.ones((reps, len(EPOCHS), 3, 3))
         stats[:, :, 1] = np.array([1, 0.1, 0.2, 2, 5, 10])[None, :, None]  # SNR < 1 from 10
@@ -123,6 +127,14 @@ def test_hidden_layers_caption(tmp_path):
     assert "(0.874)" in caption and "6: good at epoch 90" in caption
     assert "compression lengths 90, 90, -;" in caption  # peak at 10, 90% of the drop at 100
     assert "1: good at never" in caption  # depth 1 ends at 0.82
+
+
+def test_sgd_vs_bgd_caption_names_each_runs_batch(tmp_path):
+    _, caption = _build("survey/sgd-vs-bgd", tmp_path)
+    assert "(B) tanh, full-batch GD (szt-tanh-bgd: batch 4096, lr 0.1, 3 repetitions" in caption
+    # t - 0.8 t^2 at the snapshots: peak 0.31 at epoch 10, 0.2 at the end
+    assert "(A) tanh, SGD (szt-tanh: batch 256" in caption
+    assert "final test accuracy 0.900): tanh 1: -34% (compresses)" in caption
 
 
 def test_claim_compression_needs_sgd_noise(tmp_path):

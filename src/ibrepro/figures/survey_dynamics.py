@@ -23,6 +23,7 @@ MI files are those rip/fig1 reads.
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 import matplotlib
@@ -235,21 +236,25 @@ def sgd_vs_bgd(inputs: ItemInputs):
     parts = []
     for i, (ax, (experiment, title)) in enumerate(zip(axes.flat, SGD_BGD, strict=True)):
         plane = mean_plane(inputs.mi(experiment, ESTIMATOR))
-        accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1)
+        metrics = inputs.metrics(experiment)
+        spec = json.loads(metrics.attrs["spec"])
+        accuracy = metrics["accuracy"].sel(split="test").isel(epoch=-1)
         information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
                           units=plane.units, legend=i == 0)
         ax.set_title(f"({'ABCD'[i]}) {title}")
-        parts.append(f"({'ABCD'[i]}) {title} ({experiment}, {plane.repetitions} repetitions, "
-                     f"final test accuracy {float(accuracy.mean()):.3f}): "
+        parts.append(f"({'ABCD'[i]}) {title} ({experiment}: batch {spec['batch_size']}, lr "
+                     f"{spec['lr']}, {plane.repetitions} repetitions, {len(plane.epochs)} "
+                     f"snapshots to epoch {plane.epochs[-1]}, final test accuracy "
+                     f"{float(accuracy.mean()):.3f}): "
                      f"{verdict(compression(plane.i_xt), plane.layer_names)}")
     caption = (
         f"survey (Saxe et al.'s Claim 3 figure: is compression attributable to SGD?): the SZT "
-        f"tanh and relu nets trained with SGD (batch 256, lr 0.03) and with full-batch gradient "
-        f"descent (the whole training set per step, lr 0.384 = 0.03 x 3276/256: the same "
-        f"gradient-flow time per epoch), binning with bin size 0.07 ({ESTIMATOR}). "
-        f"{plane_summary(plane)} Relative drop of I(X;T) from its peak per layer: "
-        f"{'; '.join(parts)}. Saxe: SGD and full-batch GD give similar planes (tanh compresses "
-        f"under both, relu under neither), so compression does not need SGD noise."
+        f"tanh and relu nets trained with SGD and with full-batch gradient descent (a batch "
+        f"at least the training set: one step per epoch), binning with bin size 0.07 "
+        f"({ESTIMATOR}); repetition means, one colour per layer, darker = later epoch, bits. "
+        f"Relative drop of I(X;T) from its peak per layer: {'; '.join(parts)}. Saxe: SGD and "
+        f"full-batch GD give similar planes (tanh compresses under both, relu under neither), "
+        f"so compression does not need SGD noise."
     )
     return fig, caption
 
