@@ -8,6 +8,7 @@ from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.train.experiment import gradient_statistics
 from ibrepro.train.gradients import STATISTICS, GradientMoments
 from ibrepro.train.loop import repetition_seeds, train
+from ibrepro.train.restart import train_with_restarts
 
 
 def _norms(sequence):
@@ -92,3 +93,18 @@ def test_metrics_variables_have_the_snapshot_epochs():
     assert ds["layer"].values.tolist() == [1, 2, 3, 4]
     np.testing.assert_array_equal(ds["weight_norm"].sel(snapshot_epoch=9).values,
                                   gradients[:, 2, 2])
+
+
+def test_a_restarted_repetition_gets_its_rerun_statistics(szt_data):
+    """Every repetition is below an unreachable accuracy: one round reruns both with seeds 2, 3,
+    and their statistics are those of training with those seeds alone."""
+    spec = _spec(gradient_stats=True, bad_fit={"min_accuracy": 1.1, "epoch": 3,
+                                                "max_restarts": 1})
+    history, restarts, _ = train_with_restarts(
+        spec, *szt_data, snapshot_epochs=np.array([0, 1, 3]), on_snapshot=lambda *a, **k: None,
+        device=torch.device("cpu"), progress=False)
+    alone = train(spec, *szt_data, snapshot_epochs=np.array([0, 1, 3]),
+                  on_snapshot=lambda *a: None, device=torch.device("cpu"), progress=False,
+                  seeds=repetition_seeds(3, 4)[2:])
+    assert restarts.tolist() == [1, 1]
+    np.testing.assert_allclose(history.gradients, alone.gradients, rtol=1e-6)
