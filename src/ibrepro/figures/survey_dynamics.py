@@ -218,8 +218,8 @@ def hidden_layers(inputs: ItemInputs):
         ax.set_xticks(depths)
     caption = (
         f"survey (Shwartz-Ziv & Tishby's computational benefit of the hidden layers, their Fig. "
-        f"5): SZT tanh nets with 1 to 6 hidden layers of widths 12, 10, 8, 6, 4, 2 (the first "
-        f"d), {ESTIMATOR}. {plane_summary(plane)} Epochs to good generalisation: first epoch at "
+        f"5): SZT tanh nets with d = 1 to 6 hidden layers, the first d of widths 12, 10, 8, 6, "
+        f"4, 2, {ESTIMATOR}. {plane_summary(plane)} Epochs to good generalisation: first epoch at "
         f"which the repetition-mean test accuracy reaches {GOOD_FRACTION} x the sweep's best "
         f"final one ({target:.3f}); compression length: epochs from a layer's I(X;T) peak to "
         f"{SETTLED:.0%} of its drop to the later minimum (- = no compression, relative drop "
