@@ -10,6 +10,7 @@ import pytest
 import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
+from ibrepro.figures.claims import NOISY
 from ibrepro.figures.survey_dynamics import (
     compression_length,
     drift_end,
@@ -67,7 +68,7 @@ def _mi(experiment: str, reps: int = 3) -> xr.Dataset:
     t = np.log1p(EPOCHS)[None, :, None] / np.log1p(EPOCHS[-1])
     bend = np.full((reps, 1, 1), 0.8)  # t - 0.8 t^2: peak at t = 0.625, ends 36% lower
     if experiment == "szt-tanh-bgd":
-        bend = np.array([0.8, 0.0, 0.0])[:, None, None]
+        bend = np.where(np.arange(reps) == 0, 0.8, 0.0)[:, None, None]
     i_xt = np.concatenate([np.broadcast_to(t - bend * t**2, (reps, len(EPOCHS), layers - 1)),
                            np.broadcast_to(t, (reps, len(EPOCHS), 1))], axis=-1)
     dims = ("rep", "epoch", "layer")
@@ -96,12 +97,12 @@ def _metrics(experiment: str, reps: int = 3) -> xr.Dataset:
     return ds
 
 
-def _build(item_id: str, tmp_path):
+def _build(item_id: str, tmp_path, mi=_mi):
     paths = input_paths(item_id, tmp_path)
     for name, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         kind, experiment = name.split("/")[:2]
-        (_mi if kind == "mi" else _metrics)(experiment).to_netcdf(path)
+        (mi if kind == "mi" else _metrics)(experiment).to_netcdf(path)
     with ItemInputs(item_id, paths) as inputs:
         result = get(item_id).build(inputs)
         assert inputs.used == set(paths)
@@ -143,3 +144,21 @@ def test_claim_compression_needs_sgd_noise(tmp_path):
     assert row["runs"] == "szt-tanh-bgd"
     assert row["bin-size-0.07"] == "unclear 0.67 [0.21, 0.94] n=3"  # reps 1, 2 of 3 do not
     assert row["sample-propagation"] == "n/a (needs a noisy net)"
+
+
+@pytest.mark.parametrize(("sgd_compresses", "verdict"), [(True, "holds"), (False, "unclear")])
+def test_no_full_batch_compression_supports_the_claim_only_if_sgd_compresses(
+        tmp_path, sgd_compresses, verdict):
+    """12 full-batch repetitions, none compressing (12/12, Wilson [0.76, 1]): the claim holds
+    when the 12 SGD repetitions compress, and stays unclear when they do not either."""
+    def mi(experiment):
+        if experiment not in ("szt-tanh-bgd", *NOISY):
+            return _mi(experiment)
+        ds = _mi(experiment, reps=12)
+        if experiment == "szt-tanh-bgd" or (experiment in NOISY and not sgd_compresses):
+            ds["I_XT"].values = np.maximum.accumulate(ds["I_XT"].values, axis=1)  # no drop
+        return ds
+
+    rows, _ = _build("compare/claims", tmp_path, mi)
+    cell = {r["claim"]: r for r in rows}["compression needs SGD noise"]["kde-upper"]
+    assert cell == f"{verdict} 1.00 [0.76, 1.00] n=12"
