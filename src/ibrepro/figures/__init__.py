@@ -8,12 +8,14 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     goldfeld,
     goldfeld_noisy,
     ib_bound,
+    linear_teacher,
     lorenzen,
     rip,
     rip_variants,
     schematics,
     stopping,
     survey,
+    survey_dynamics,
 )
 from ibrepro.figures.registry import (
     ITEMS,

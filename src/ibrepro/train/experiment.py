@@ -10,6 +10,7 @@ import xarray as xr
 
 from ibrepro.atomic import write_netcdf
 from ibrepro.provenance import provenance_attrs, sha256_file
+from ibrepro.train.gradients import STATISTICS
 from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import snapshot_epochs
@@ -29,8 +30,10 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
 
     Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
     ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
-    dataset checksum). Under a bad-fit policy (``train.restart``) all three also carry
-    ``restarts`` and ``seed_index``, JSON lists with one entry per repetition.
+    dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the gradient
+    statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
+    (``train.restart``) all three also carry ``restarts`` and ``seed_index``, JSON lists with
+    one entry per repetition.
     """
     data = xr.load_dataset(dataset_path)
     x, y = data["x"].values, data["y"].values
@@ -76,4 +79,17 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         },
         coords=coords, attrs=attrs,
     )
+    if history.gradients is not None:
+        metrics = metrics.merge(gradient_statistics(history.gradients, epochs))
     write_netcdf(metrics, metrics_path)
+
+
+def gradient_statistics(gradients: np.ndarray, epochs: np.ndarray) -> xr.Dataset:
+    """``History.gradients`` ``(rep, snapshot, statistic, layer)`` as metrics.nc variables
+    ``(rep, snapshot_epoch, layer)``, one per ``train.gradients.STATISTICS`` (layer 1-based,
+    the last the output; NaN at epoch 0, before any update)."""
+    coords = {"snapshot_epoch": np.asarray(epochs), "layer": np.arange(1, gradients.shape[-1] + 1)}
+    dims = ("rep", "snapshot_epoch", "layer")
+    return xr.Dataset({name: (dims, gradients[:, :, i], {"long_name": description})
+                       for i, (name, description) in enumerate(STATISTICS.items())},
+                      coords=coords)

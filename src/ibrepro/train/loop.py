@@ -26,6 +26,7 @@ from tqdm import tqdm
 from ibrepro.data.labels import shuffle_train_labels
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.regularisation import parseval_retraction_
+from ibrepro.train.gradients import STATISTICS, GradientMoments
 from ibrepro.train.shuffle import epoch_order
 
 WARMUP_EPOCHS = 3  # eager epochs on a side stream before CUDA graph capture (PyTorch's recipe)
@@ -38,6 +39,9 @@ class History:
 
     loss: np.ndarray  # (rep, epoch, split) float64, mean cross-entropy in nats
     accuracy: np.ndarray  # (rep, epoch, split) float64
+    # with spec["gradient_stats"]: (rep, snapshot, statistic, layer) float64, the statistics of
+    # train.gradients.STATISTICS over each snapshot epoch's mini-batches (NaN at epoch 0)
+    gradients: np.ndarray | None = None
 
 
 def repetition_seeds(seed: int, repetitions: int) -> list[int]:
@@ -94,10 +98,15 @@ class _BatchedRun:
         self.activations = torch.zeros(repetitions, len(y), n_units, device=device)
         self.metrics = torch.zeros(repetitions, 2, len(SPLITS), device=device)  # loss, accuracy
         self.epoch = torch.zeros((), dtype=torch.int64, device=device)
+        self.moments = (GradientMoments(self.model.weights) if spec.get("gradient_stats")
+                        else None)
 
     def train_epoch(self, record: bool = True) -> None:
         """One epoch of mini-batch updates in each repetition's own order, then ``evaluate``."""
         order = epoch_order(self.seeds, self.epoch, len(self.y_train))
+        moments = self.moments if record else None
+        if moments is not None:
+            moments.reset()
         for start in range(0, order.shape[1], self.batch_size):
             batch = order[:, start:start + self.batch_size]  # (R, B)
             logits = self.model.logits(self.model(self.x_train[batch], train=True)[-1])
@@ -105,6 +114,8 @@ class _BatchedRun:
                                    reduction="none").mean(dim=1).sum()
             self.optimizer.zero_grad(set_to_none=False)
             loss.backward()
+            if moments is not None:
+                moments.add([w.grad for w in self.model.weights])
             self.optimizer.step()
             if self.parseval:
                 parseval_retraction_(self.model.weights, self.parseval)
@@ -162,6 +173,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     towards orthonormal after each update (``parseval_retraction_``); ``spec["weight_norm"]``
     trains W = g v / ||v|| (``on_weights`` gets the effective W); ``spec["dropout"]`` = p
     drops hidden outputs in the updates only, never in the evaluation.
+    With ``spec["gradient_stats"]`` true, ``History.gradients`` holds the gradient statistics
+    (``train.gradients``) of each snapshot epoch's mini-batches, in sorted snapshot order (the
+    weights' parameters: v under weight_norm); other runs compute none.
     """
     torch.manual_seed(spec["seed"])  # the hidden-layer noise (if any) draws from it
     run = _BatchedRun(
@@ -173,6 +187,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     )
     epochs, snapshots = total_epochs(spec), {int(e) for e in snapshot_epochs}
     history = torch.zeros(epochs + 1, *run.metrics.shape, device=device)
+    snapshot_order = {e: i for i, e in enumerate(sorted(snapshots))}
+    gradients = (np.full((len(run.seeds), len(snapshots), len(STATISTICS),
+                          len(run.model.weights)), np.nan) if run.moments else None)
     prefit = spec.get("prefit", {"epochs": 0})
     true_labels = run.y_train.clone()
     if prefit["epochs"]:
@@ -186,6 +203,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
             ranges = run.model.quantization_ranges()
             on_snapshot(epoch, _host_copy(run.activations),
                         *([] if ranges is None else [_host_copy(ranges)]))
+            if gradients is not None and epoch > 0:
+                gradients[:, snapshot_order[epoch]] = _host_copy(
+                    run.moments.norms(run.model.weights))
             if on_weights is not None:
                 on_weights(epoch, [_host_copy(w) for w in run.model.effective_weights()],
                            [_host_copy(b)[:, 0] for b in run.model.biases])
@@ -202,7 +222,7 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         record(epoch)
     history = history.double().cpu().numpy()  # (epoch, rep, metric, split)
     return History(loss=history[:, :, 0].transpose(1, 0, 2),
-                   accuracy=history[:, :, 1].transpose(1, 0, 2))
+                   accuracy=history[:, :, 1].transpose(1, 0, 2), gradients=gradients)
 
 
 def _host_copy(t: torch.Tensor) -> np.ndarray:
