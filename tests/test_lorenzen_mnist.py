@@ -14,7 +14,6 @@ from ibrepro.config import load_file
 from ibrepro.data import build
 from ibrepro.estimators.discrete import exact_discrete
 from ibrepro.estimators.entropy import row_keys
-from ibrepro.figures import input_paths, render
 from ibrepro.figures.lorenzen_mnist import NETS, OTHERS
 from ibrepro.nets.quantize import to_codes
 from ibrepro.train.experiment import layer_names
@@ -22,6 +21,7 @@ from ibrepro.train.loop import layer_widths, train
 
 REPO = Path(__file__).resolve().parents[1]
 EPOCHS = np.array([0, 1, 3, 10, 30])
+ITEMS = ("fig4", "figB9", "figE13", "figF16")
 
 
 def test_mnist_80_20_is_a_stratified_resplit_of_all_digits(dataset_spec):
@@ -101,7 +101,7 @@ def _metrics(final: float, reps: int = 3) -> xr.Dataset:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, write_item_inputs):
     """BOTTLENECK-2 compressing in its output layer; of the App. E nets, 4X10 and CONV with
     every hidden layer at H(X) = 16 bits at every epoch, the bottlenecks below it."""
     root = tmp_path_factory.mktemp("results")
@@ -118,34 +118,23 @@ def results(tmp_path_factory):
         names = [f"relu {k}" for k in range(1, hidden + 1)] + ["softmax"]
         files[f"mi/{experiment}/exact-quantized"] = _mi(i_xt, names)
         files[f"metrics/{experiment}"] = _metrics(0.9 if name == "BOTTLENECK-2" else 0.96)
-    for item in ("fig4", "figB9", "figE13", "figF16"):
-        for name, path in input_paths(f"lorenzen/{item}", root).items():
-            if not path.is_file():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                files[name].to_netcdf(path, engine="netcdf4")
-    return root
+    return write_item_inputs(root, [f"lorenzen/{item}" for item in ITEMS], files)
 
 
-def _caption(root, item: str) -> str:
-    paths = render(f"lorenzen/{item}", root)
-    assert all(p.is_file() for p in paths)
-    return paths[-1].read_text()
-
-
-def test_fig4_zooms_the_bottleneck_plane(results):
-    caption = _caption(results, "fig4")
+def test_fig4_zooms_the_bottleneck_plane(results, item_caption):
+    caption = item_caption(results, "lorenzen/fig4")
     assert "lorenzen Fig. 4" in caption and "lorenzen-mnist-bottleneck-2" in caption
     assert "softmax: -39%" in caption  # 3.3 -> 2.0
     assert "final accuracy train 0.900 ± 0.011" in caption  # 0.89, 0.90, 0.91: 1.96 x 0.01/sqrt 3
 
 
-def test_figb9_variance_of_the_bottleneck(results):
-    caption = _caption(results, "figB9")
+def test_figb9_variance_of_the_bottleneck(results, item_caption):
+    caption = item_caption(results, "lorenzen/figB9")
     assert "lorenzen Fig. B.9" in caption and "median by L2 distance" in caption
 
 
-def test_fige13_counts_the_trivial_layers(results):
-    caption = _caption(results, "figE13")
+def test_fige13_counts_the_trivial_layers(results, item_caption):
+    caption = item_caption(results, "lorenzen/figE13")
     for name in OTHERS:
         assert f"{name} ({NETS[name]})" in caption
     assert "4X10 (lorenzen-mnist-4x10): last epoch" in caption
@@ -154,8 +143,8 @@ def test_fige13_counts_the_trivial_layers(results):
     assert "epoch): 1 of 4 (relu 1)" in caption  # the bottlenecks: their first layer only
 
 
-def test_figf16_accuracies_of_all_nets(results):
-    caption = _caption(results, "figF16")
+def test_figf16_accuracies_of_all_nets(results, item_caption):
+    caption = item_caption(results, "lorenzen/figF16")
     for name in NETS:
         assert f"{name}: 3 repetitions" in caption
     assert "BOTTLENECK-2: 3 repetitions, 0 bad-fit restarts, final accuracy train 0.900" in caption
