@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ibrepro.config import load_file
 from ibrepro.data import mnist
+from ibrepro.figures import input_paths, render
 from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +44,44 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     pytest-xdist (``--dist loadfile``) one worker starts it while the others take the unit tests
     into the gaps its DAG leaves on the cores."""
     items.sort(key=lambda item: item.get_closest_marker("workflow") is None)
+
+
+@pytest.fixture(scope="session")
+def write_item_inputs() -> Callable[[Path, list[str], dict], Path]:
+    """``write_item_inputs(root, item_ids, files)``: each input file the items declare under
+    ``root``, from ``files`` (declared name -> ``xarray.Dataset``); returns ``root``."""
+
+    def write(root: Path, item_ids: list[str], files: dict) -> Path:
+        for item in item_ids:
+            for name, path in input_paths(item, root).items():
+                if not path.is_file():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    files[name].to_netcdf(path, engine="netcdf4")
+        return root
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def item_caption() -> Callable[[Path, str], str]:
+    """``item_caption(root, item_id)``: render the item from ``root`` and return its caption."""
+
+    def caption(root: Path, item_id: str) -> str:
+        paths = render(item_id, root)
+        assert all(p.is_file() for p in paths)
+        return paths[-1].read_text()
+
+    return caption
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as the workflow's quick-scale training jobs: tiny grouped convolutions
+    run several times slower on two threads of a busy two-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     ib_bound,
     linear_teacher,
     lorenzen,
+    lorenzen_mnist,
     rip,
     rip_variants,
     schematics,
