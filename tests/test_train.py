@@ -141,6 +141,25 @@ def test_files_keep_the_contract(tmp_path, szt_file):
                                    rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("bits", [8, 12])
+def test_significant_bits_round_the_stored_activations_within_their_bound(tmp_path, szt_file,
+                                                                          bits):
+    """The same run stored losslessly and with n significant bits: every value within relative
+    2^-(n+1) of the lossless one, some values changed (the rounding happened), a smaller file."""
+    paths = {}
+    for stored in (None, bits):
+        out = tmp_path / str(stored)
+        s = spec(name="szt-test", **({"significant_bits": stored} if stored else {}))
+        run_experiment(s, szt_file, out / "activations.nc", out / "metrics.nc",
+                       out / "weights.nc", device="cpu", progress=False)
+        paths[stored] = out / "activations.nc"
+    exact = xr.load_dataset(paths[None])["activation"].values
+    rounded = xr.load_dataset(paths[bits])["activation"].values
+    assert np.all(np.abs(rounded - exact) <= np.abs(exact) * 2.0 ** -(bits + 1))
+    assert np.mean(rounded != exact) > 0.5
+    assert paths[bits].stat().st_size < 0.8 * paths[None].stat().st_size
+
+
 def test_interrupted_training_leaves_no_file(tmp_path, szt_file, monkeypatch):
     import ibrepro.train.experiment as experiment
 

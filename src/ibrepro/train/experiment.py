@@ -58,6 +58,7 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
+        significant_bits=spec.get("significant_bits"),
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
         shapes=shapes, activations=spec["activations"],

@@ -62,6 +62,10 @@ class ActivationWriter(_SnapshotWriter):
     ``layer`` (1-based, the last is the output) and ``layer_name``; on ``sample``, the label ``y``
     and the ``split`` ("train"/"test"), so estimators need no second file.
 
+    ``significant_bits`` n rounds the stored float activations to n significand bits (netCDF
+    BitRound: relative error <= 2^-(n+1), recorded in the variable's attrs), so the zeroed bits
+    compress; None stores them losslessly.
+
     A quantized net (``bits`` 4 or 8) stores, instead of ``activation``, the integer ``codes(rep,
     epoch, sample, unit)`` (uint8) it computed with, and ``code_low``, ``code_high`` ``(rep,
     epoch, unit)``, its layer's range at that snapshot: the value of code c is
@@ -76,7 +80,8 @@ class ActivationWriter(_SnapshotWriter):
     def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
                layer_widths: Sequence[int], layer_names: Sequence[str], labels: np.ndarray,
                split: np.ndarray, attrs: dict[str, str],
-               bits: int | None = None) -> Iterator[ActivationWriter]:
+               bits: int | None = None,
+               significant_bits: int | None = None) -> Iterator[ActivationWriter]:
         if quantized(bits):
             attrs = {**attrs, "bits": bits}
         with cls._open(target, repetitions, epochs, attrs) as writer:
@@ -95,9 +100,12 @@ class ActivationWriter(_SnapshotWriter):
             _put(nc, "y", ("sample",), np.asarray(labels, dtype=np.int64))
             _put(nc, "split", ("sample",), np.asarray(split, dtype=object))
             dims = ("rep", "epoch", "sample", "unit")
+            rounding = ({"quantize_mode": "BitRound", "significant_digits": significant_bits}
+                        if significant_bits and not writer._bits else {})
             variable = nc.createVariable(
                 "codes" if writer._bits else "activation", "u1" if writer._bits else "f4", dims,
                 zlib=True, complevel=1, shuffle=True, chunksizes=(1, 1, len(labels), n_units),
+                **rounding,
             )
             variable.coordinates = "layer layer_name y split"
             variable.long_name = ("layer output (softmax probabilities for the output layer; "
