@@ -12,7 +12,7 @@ from ibrepro.atomic import write_netcdf
 from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
-from ibrepro.train.schedule import snapshot_epochs
+from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, WeightWriter
 
@@ -27,8 +27,9 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
                    device: str = "auto", progress: bool = True) -> None:
     """Train the experiment ``spec`` (resolved, see ``ibrepro.config``) on its dataset file.
 
-    Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
-    ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
+    Writes ``activations.nc`` (at ``schedule.recorded_epochs``; only the samples of split
+    ``spec["record_split"]`` if given) and ``weights.nc`` while training (streamed, atomic),
+    then ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
     dataset checksum). Under a bad-fit policy (``train.restart``) all three also carry
     ``restarts`` and ``seed_index``, JSON lists with one entry per repetition.
     """
@@ -40,13 +41,14 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         spec=spec, inputs={"dataset": dataset_path}, experiment=spec["name"],
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
     )
-    epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
+    epochs = recorded_epochs(spec, total_epochs(spec))
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
     widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
+        samples=np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None,
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
         widths=[x.shape[1], *widths], activations=spec["activations"],
