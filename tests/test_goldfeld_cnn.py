@@ -204,3 +204,13 @@ def test_fig8_and_unit_slopes_render(results):
     rows, caption = _build("goldfeld/unit-slopes", results)
     assert [r["bin size"] for r in rows] == [0.0001, 0.001, 0.01, 0.1]
     assert all(r["slope mean [nats/epoch]"] == 0 for r in rows)  # constant over epochs
+
+
+def test_table1_claims_measure_mean_errors(results):
+    from ibrepro import report
+
+    det, dropout = report.evaluate(["goldfeld/table1:goldfeld-cnn-errors",
+                                    f"goldfeld/table1:{DROPOUT}-errors"], results)
+    assert (det.ours, det.claim.paper, det.verdict) == (3.0, 50, "not reproduced")
+    assert (dropout.ours, dropout.verdict) == (0.0, "not reproduced")
+    assert str(det.claim.verdict) == "ours within ±13.8 of the paper's"

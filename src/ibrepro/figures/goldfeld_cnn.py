@@ -94,18 +94,26 @@ def unit_slopes(acts: xr.Dataset, units: np.ndarray, size: float) -> np.ndarray:
     return np.stack(slopes)
 
 
+def validation_samples(inputs: ItemInputs) -> int:
+    """Size of the validation set: the test split of ``DATASET``."""
+    return int(np.sum(inputs.dataset(DATASET)["split"].values.astype(str) == "test"))
+
+
+def errors_per_seed(inputs: ItemInputs, experiment: str) -> np.ndarray:
+    """Validation errors of each repetition of ``experiment`` after its last epoch."""
+    accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1).values
+    return validation_errors(accuracy, validation_samples(inputs))
+
+
 def table1(inputs: ItemInputs):
     """Validation errors per model, ours (mean ± std over repetitions) beside the paper's."""
-    split = inputs.dataset(DATASET)["split"].values.astype(str)
-    samples = int(np.sum(split == "test"))
+    samples = validation_samples(inputs)
     rows = []
     for experiment, (label, paper_mean, paper_std) in PAPER_ERRORS.items():
-        metrics = inputs.metrics(experiment)
-        accuracy = metrics["accuracy"].sel(split="test").isel(epoch=-1).values
-        errors = validation_errors(accuracy, samples)
+        errors = errors_per_seed(inputs, experiment)
         rows.append({
             "model": label, "experiment": experiment, "seeds": len(errors),
-            "epochs": int(metrics["epoch"].values[-1]),
+            "epochs": int(inputs.metrics(experiment)["epoch"].values[-1]),
             "errors mean": round(float(errors.mean()), 1),
             "errors std": round(float(errors.std(ddof=1)), 1) if len(errors) > 1 else math.nan,
             "paper mean": paper_mean, "paper std": paper_std,
