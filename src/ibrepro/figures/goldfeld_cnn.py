@@ -168,8 +168,9 @@ def fig3(inputs: ItemInputs):
             values = np.concatenate(cosines[model][layer])
             density, _ = np.histogram(values, edges, density=True)
             unrelated = model == reference
-            ax.stairs(density, edges, lw=0.9, ls="--" if unrelated else "-",
-                      color="grey" if unrelated else epoch_cmap(0.3 + 0.7 * k / len(others)),
+            colour = ("grey" if unrelated else "C3" if model == DROPOUT
+                      else epoch_cmap(0.3 + 0.7 * k / (len(others) - 1)))
+            ax.stairs(density, edges, lw=0.9, ls="--" if unrelated else "-", color=colour,
                       label=model if unrelated else PAPER_ERRORS[model][0])
             notes.append(f"layer {layer} {model}: {values.mean():.3f} ± {values.std():.3f}")
         ax.set(title=f"layer {layer} ({len(units[layer])} units)", xlabel="cosine similarity")
@@ -285,8 +286,8 @@ def fig8(inputs: ItemInputs):
         f"goldfeld Fig. 8: histograms (fractions of pairs) of the Euclidean distances between "
         f"two validation samples, within class (blue) and between classes (orange), in the "
         f"input (pixels in [0, 1)) and in the pre-noise S_l of the four hidden layers of the "
-        f"dropout MNIST CNN ({DROPOUT}, repetition 0, every {stride}th of the "
-        f"{acts.sizes['sample']} validation samples: {len(samples)}), at epochs "
+        f"dropout MNIST CNN ({DROPOUT}, repetition 0; {len(samples)} of the "
+        f"{acts.sizes['sample']} validation samples, stride {stride}), at epochs "
         f"{', '.join(str(epochs[e]) for e in chosen)} (the paper's 0, 1, 32, 128 for 128 "
         f"epochs: 0, 1, E/4, E), {DISTANCE_BINS} bins from 0 to the largest distance of the "
         f"column. Overlap = sum of the bin-wise minimum of the two histograms (1: same, 0: "
@@ -308,10 +309,10 @@ def unit_slope_table(inputs: ItemInputs):
         mean, std = slopes.mean(1), slopes.std(1)
         rows.append({
             "bin size": size, "units": len(idx), "seeds": len(slopes),
-            "slope mean [nats/epoch]": float(mean.mean()),
-            "slope std [nats/epoch]": float(std.mean()),
+            "slope mean [nats/epoch]": float(f"{mean.mean():.3g}"),
+            "slope std [nats/epoch]": float(f"{std.mean():.3g}"),
             "mean, range over seeds": f"{mean.min():.2e} to {mean.max():.2e}",
-            "max std over seeds": float(std.max()),
+            "max std over seeds": float(f"{std.max():.3g}"),
             "negative slopes [%]": round(100 * float((slopes < 0).mean()), 1),
         })
     least = max(rows, key=lambda r: r["slope mean [nats/epoch]"])
