@@ -214,3 +214,12 @@ def test_table1_claims_measure_mean_errors(results):
     assert (det.ours, det.claim.paper, det.verdict) == (3.0, 50, "not reproduced")
     assert (dropout.ours, dropout.verdict) == (0.0, "not reproduced")
     assert str(det.claim.verdict) == "ours within ±13.8 of the paper's"
+
+
+def test_sample_propagation_skips_conv_nets():
+    from ibrepro.estimators import skip_reason
+
+    noisy = {"name": "n", "noise_std": 0.1}
+    assert skip_reason(noisy, "sample-propagation") is None
+    assert "needs weights" in skip_reason({**noisy, "conv": [{"channels": 2}]},
+                                          "sample-propagation")
