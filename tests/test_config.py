@@ -95,6 +95,11 @@ def test_defaults_are_filled_from_the_schema():
      r"mnist, .*szt"),
     ({"experiments__szt-tanh__activations": ["tanh"]},
      r"config\.experiments\.szt-tanh\.activations: 1 given for 5 hidden layers"),
+    ({"experiments__szt-tanh__conv": [{"channels": 2, "kernel": 3, "pool": 2}]},
+     r"config\.experiments\.szt-tanh\.activations: 5 given for 6 hidden layers \(conv, then "
+     r"hidden\)"),
+    ({"experiments__szt-tanh__conv": [{"channels": 2, "kernel": 3}]},
+     r"config\.experiments\.szt-tanh\.conv\.0: 'pool' is a required property"),
     ({"experiment_defaults__seed": None}, r"config\.experiments\.szt-tanh: missing seed"),
     ({"experiments__szt-relu": None},
      r"config\.figures: rip/fig17 reads experiment 'szt-relu', which config\.experiments "

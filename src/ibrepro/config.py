@@ -164,9 +164,11 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "
                         "there or in experiment_defaults)")
-    elif len(exp["activations"]) != len(exp["hidden"]):
+    elif len(exp["activations"]) != len(exp.get("conv", [])) + len(exp["hidden"]):
+        layers = len(exp.get("conv", [])) + len(exp["hidden"])
         problems.append(f"config.experiments.{name}.activations: {len(exp['activations'])} "
-                        f"given for {len(exp['hidden'])} hidden layers; give one per layer")
+                        f"given for {layers} hidden layers (conv, then hidden); give one per "
+                        f"layer")
     elif max(exp.get("record_epochs", [0])) > (last := total_epochs(exp)):
         problems.append(f"config.experiments.{name}.record_epochs: {exp['record_epochs']} "
                         f"goes past the run's last epoch {last}")

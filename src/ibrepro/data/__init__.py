@@ -11,6 +11,7 @@ builder (one module per kind, see ``registry``); then, for every kind and in thi
 5. ``shuffle_train_labels``: the training labels permuted (random-label variants).
 
 Attrs: ``name``, ``kind``, ``source``, ``licence``, ``source_files`` where there are files,
+``image_shape`` (JSON [C, H, W] of a row of x, channel-major) for images,
 ``class_labels`` (JSON), ``sha256_x`` (x as stored) and ``sha256_y`` (y as uint8), C order.
 """
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from ibrepro.atomic import write_netcdf
+from ibrepro.nets.conv import parameter_shapes
 from ibrepro.provenance import provenance_attrs, sha256_file
-from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
+from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
@@ -18,8 +20,11 @@ from ibrepro.train.writer import ActivationWriter, WeightWriter
 
 
 def layer_names(spec: dict) -> list[str]:
-    """Display names of the recorded layers: ``"tanh 1"``, ..., ``"softmax"``."""
-    return [f"{name} {i}" for i, name in enumerate(spec["activations"], 1)] + ["softmax"]
+    """Display names of the recorded layers: ``"tanh 1"``, ..., ``"softmax"``; conv layers are
+    ``"conv 1"``, ... (then e.g. ``"relu 3"``)."""
+    conv = len(spec.get("conv", []))
+    return [f"{'conv' if i <= conv else name} {i}"
+            for i, name in enumerate(spec["activations"], 1)] + ["softmax"]
 
 
 def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str | Path,
@@ -43,7 +48,10 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     )
     epochs = recorded_epochs(spec, total_epochs(spec))
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
-    widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
+    image_shape = json.loads(data.attrs.get("image_shape", "null"))  # [C, H, W] of images
+    widths = spec["hidden"] if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
+    shapes = (parameter_shapes(image_shape, spec["conv"], spec["hidden"], widths[-1])
+              if spec.get("conv") else pairwise([x.shape[1], *widths]))
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
@@ -51,8 +59,9 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         samples=np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None,
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
-        widths=[x.shape[1], *widths], activations=spec["activations"],
+        shapes=shapes, activations=spec["activations"],
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
+        conv={"conv": spec["conv"], "image_shape": image_shape} if spec.get("conv") else None,
     ) as weights:
         if neuron:
             history = train_neuron(
@@ -61,7 +70,8 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         else:
             history, restarts, seed_index = train_with_restarts(
                 spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress)
+                on_weights=weights.write, device=torch_device, progress=progress,
+                image_shape=image_shape)
         if "bad_fit" in spec:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}
