@@ -260,7 +260,10 @@ def fig8(inputs: ItemInputs):
     layers = {e: [x] + [torch.from_numpy(acts["activation"].isel(rep=0, epoch=e).values[
         ::stride][:, idx]) for idx in units.values()] for e in chosen}
     names = ["input", *(f"layer {layer}" for layer in units)]
-    highs = [max(float(torch.cdist(layers[e][c], layers[e][c]).max()) for e in chosen) or 1.0
+    def largest_distance(values: torch.Tensor) -> float:
+        return float(torch.cdist(values, values, compute_mode="use_mm_for_euclid_dist").max())
+
+    highs = [max(largest_distance(layers[e][c]) for e in chosen) or 1.0
              for c in range(len(names))]
     fig, axes = new_figure(len(chosen), len(names), height=1.5 * len(chosen))
     notes = []
