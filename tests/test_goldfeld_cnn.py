@@ -86,9 +86,17 @@ def test_unit_slopes_against_polyfit(tmp_path):
     path = tmp_path / "acts.nc"
     _activations(path, values, epochs, np.arange(n) % 2, widths=WIDTHS[:1])
     with xr.open_dataset(path) as acts:
-        slopes = unit_slopes(acts, np.array([0, 1]), 0.01)
+        slopes = unit_slopes(acts, np.array([0, 1]), [0.01, 0.25])
     expected = np.polyfit(epochs[1:], np.log(counts[1:]), 1)[0]
-    np.testing.assert_allclose(slopes, [[expected, 0.0]], atol=1e-12)
+    np.testing.assert_allclose(slopes[0], [[expected, 0.0]], atol=1e-12)
+    # bins of 0.25 merge values unevenly: numpy's plug-in entropy of floor(t / 0.25)
+    stored = values.astype("f4").astype(np.float64)
+    entropies = []
+    for k in range(1, len(epochs)):
+        p = np.unique(np.floor(stored[0, k, :, 0] / 0.25), return_counts=True)[1] / n
+        entropies.append(-(p * np.log(p)).sum())
+    np.testing.assert_allclose(slopes[1, 0, 0], np.polyfit(epochs[1:], entropies, 1)[0],
+                               atol=1e-12)
 
 
 def test_writer_keeps_the_chosen_samples(tmp_path):

@@ -78,20 +78,22 @@ def sign_entropy(values):
     return entropy((values > 0).to(torch.int64)) * math.log(2)
 
 
-def unit_slopes(acts: xr.Dataset, units: np.ndarray, size: float) -> np.ndarray:
+def unit_slopes(acts: xr.Dataset, units: np.ndarray, sizes) -> np.ndarray:
     """Least-squares slopes (nats/epoch) over the recorded epochs 1..E of H(Bin(T(k))) of
-    ``units``, bins of ``size``: ``(rep, unit)``, one repetition read at a time."""
+    ``units`` for each bin size of ``sizes``: ``(size, rep, unit)``; each repetition's units are
+    read once (at paper scale a read decompresses whole layers)."""
     import torch
 
     from ibrepro.estimators.clustering import least_squares_slope, unit_binned_entropy
 
     epochs = torch.tensor(acts["epoch"].values)
-    slopes = []
+    slopes = np.empty((len(sizes), acts.sizes["rep"], len(units)))
     for rep in range(acts.sizes["rep"]):
         values = torch.from_numpy(acts["activation"].isel(rep=rep, unit=units).values)
-        h = unit_binned_entropy(values, size=size)  # (epoch, unit)
-        slopes.append(least_squares_slope(h.T, epochs, first=1).numpy())
-    return np.stack(slopes)
+        for k, size in enumerate(sizes):
+            h = unit_binned_entropy(values, size=size)  # (epoch, unit)
+            slopes[k, rep] = least_squares_slope(h.T, epochs, first=1).numpy()
+    return slopes
 
 
 def validation_samples(inputs: ItemInputs) -> int:
@@ -307,8 +309,7 @@ def unit_slope_table(inputs: ItemInputs):
     idx = _hidden_units(acts)[SLOPE_LAYER]
     epochs = acts["epoch"].values
     rows = []
-    for size in BIN_SIZES:
-        slopes = unit_slopes(acts, idx, size)  # (rep, unit)
+    for size, slopes in zip(BIN_SIZES, unit_slopes(acts, idx, BIN_SIZES), strict=True):
         mean, std = slopes.mean(1), slopes.std(1)
         rows.append({
             "bin size": size, "units": len(idx), "seeds": len(slopes),
