@@ -4,6 +4,7 @@ items rendered from hand-made run files."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -33,6 +34,9 @@ from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
 WIDTHS = (6, 4, 3, 3, 10)  # conv 1, conv 2, dense 3, dense 4, softmax
+SPEC = {"conv": [{"channels": 2, "kernel": 3, "pool": 2}, {"channels": 1, "kernel": 5, "pool": 7}],
+        "hidden": [3, 3], "activations": ["tanh"] * 4, "optimizer": "adam", "lr": 0.001,
+        "batch_size": 128, "epochs": 4, "repetitions": 2, "init": "glorot"}
 NAMES = ["conv 1", "conv 2", "tanh 3", "tanh 4", "softmax"]
 
 
@@ -63,13 +67,13 @@ def test_sign_entropy_two_bins():
 
 
 def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=None,
-                 widths=WIDTHS) -> None:
+                 widths=WIDTHS, attrs=None) -> None:
     """Write ``values`` ``(rep, epoch, sample, unit)`` with the trainer's writer."""
     path.parent.mkdir(parents=True, exist_ok=True)
     split = np.array(["test"] * len(labels)) if split is None else split
     with ActivationWriter.create(path, repetitions=values.shape[0], epochs=epochs,
                                  layer_widths=widths, layer_names=NAMES[:len(widths)],
-                                 labels=labels, split=split, attrs={},
+                                 labels=labels, split=split, attrs=attrs or {},
                                  samples=samples) as writer:
         for k, epoch in enumerate(epochs):
             writer.write(epoch, values[:, k].astype("f4"))
@@ -152,19 +156,22 @@ def results(tmp_path_factory):
     finals |= {DETERMINISTIC: det, "goldfeld-cnn-noisy-0.05": 2 * det,
                "goldfeld-cnn-noisy-0.1": -det}
     accuracy = {m: [0.95, 0.9] for m in MODELS} | {DROPOUT: [1.0, 1.0]}
+    attrs = {"spec": json.dumps(SPEC)}
     for model in MODELS:
         run = root / "runs" / model
         if model == DROPOUT:
             values = np.broadcast_to(corners, (2, 4, *corners.shape))
-            _activations(run / "activations.nc", values, [0, 1, 2, 4], labels, test, split)
+            _activations(run / "activations.nc", values, [0, 1, 2, 4], labels, test, split,
+                         attrs=attrs)
         else:
-            _activations(run / "activations.nc", finals[model], [4], labels, test, split)
+            _activations(run / "activations.nc", finals[model], [4], labels, test, split,
+                         attrs=attrs)
         acc = np.zeros((2, 5, 2))
         acc[:, -1, 1] = accuracy[model]
         xr.Dataset({"loss": (("rep", "epoch", "split"), np.zeros_like(acc)),
                     "accuracy": (("rep", "epoch", "split"), acc)},
                    coords={"rep": [0, 1], "epoch": np.arange(5),
-                           "split": ["train", "test"]}).to_netcdf(run / "metrics.nc")
+                           "split": ["train", "test"]}, attrs=attrs).to_netcdf(run / "metrics.nc")
     return root
 
 
@@ -231,3 +238,12 @@ def test_sample_propagation_skips_conv_nets():
     assert skip_reason(noisy, "sample-propagation") is None
     assert "needs weights" in skip_reason({**noisy, "conv": [{"channels": 2}]},
                                           "sample-propagation")
+
+
+def test_captions_state_the_inferred_nets(results):
+    for item in ("goldfeld/table1", "goldfeld/fig3", "goldfeld/fig7", "goldfeld/fig8",
+                 "goldfeld/unit-slopes"):
+        _, caption = _build(item, results)
+        assert ("Nets: conv 3x3 x 2 + 2x2 max-pool, conv 5x5 x 1 + 7x7 max-pool, dense 3, 3, "
+                "tanh, softmax; adam lr 0.001, batch 128, 4 epochs, 2 seeds, glorot init; "
+                "inferred") in caption, item

@@ -24,6 +24,7 @@ paper's ln(10000)); the recorded activations are the pre-noise S_l.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -52,6 +53,19 @@ SLOPE_LAYER = 3
 COSINE_BINS = 100
 DISTANCE_SAMPLES = 2000  # validation samples whose pairs fig8 histograms (2 M pairs)
 DISTANCE_BINS = 100
+
+
+def describe(run: xr.Dataset) -> str:
+    """The net and training of a run file (its ``spec`` attr), for captions: our architecture is
+    inferred, so every caption states it."""
+    spec = json.loads(run.attrs["spec"])
+    conv = ", ".join(f"conv {c['kernel']}x{c['kernel']} x {c['channels']} + {c['pool']}x"
+                     f"{c['pool']} max-pool" for c in spec.get("conv", []))
+    return (f"{conv}, dense {', '.join(map(str, spec['hidden']))}, "
+            f"{'/'.join(dict.fromkeys(spec['activations']))}, softmax; {spec['optimizer']} lr "
+            f"{spec['lr']:g}, batch {spec['batch_size']}, {spec['epochs']} epochs, "
+            f"{spec['repetitions']} seeds, {spec['init']} init; inferred, the paper's "
+            f"supplement 8.3 being unavailable")
 
 
 def validation_errors(accuracy: np.ndarray, samples: int) -> np.ndarray:
@@ -128,8 +142,7 @@ def table1(inputs: ItemInputs):
         f"10 000, as its ln(10000) implies) after the last epoch, mean ± standard deviation "
         f"(ddof 1) over the seeds, per model: {ours}. Paper: "
         + "; ".join(f"{label} {m:g} ± {s:g}" for label, m, s in PAPER_ERRORS.values())
-        + ". The architecture and training are inferred (the paper's supplement 8.3 is not "
-        "available): see config.yaml's goldfeld-cnn entries. goldfeld: small noise (beta < "
+        + f". Nets: {describe(inputs.metrics(DETERMINISTIC))}. goldfeld: small noise (beta < "
         "0.1) barely changes the errors, beta = 0.5 ruins the net, dropout improves it."
     )
     return rows, caption
@@ -186,7 +199,8 @@ def fig3(inputs: ItemInputs):
         f"weights and batch order, so units correspond), pooled over {reps} repetitions and "
         f"{det.sizes['sample']} samples; dashed: the deterministic net against its next "
         f"repetition (other initial weights), the paper's unrelated representations. Mean ± std "
-        f"per layer and model: " + "; ".join(notes) + ". goldfeld: the noisy (small beta) and "
+        f"per layer and model: " + "; ".join(notes) + f". Nets: {describe(det)}. goldfeld: "
+        "the noisy (small beta) and "
         "dropout nets learn representations like the deterministic one; similarity falls as "
         "beta grows and is lowest in layers 2 and 3; unrelated ones have zero mean and std "
         "0.02-0.3."
@@ -228,7 +242,8 @@ def fig7(inputs: ItemInputs):
         f"its own bin. Lowest and highest value per layer: "
         + "; ".join(f"layer {layer} {h[..., k].min():.4f} to {h[..., k].max():.4f}"
                     for k, layer in enumerate(units))
-        + ". goldfeld: about ln(10000) = 9.210 for all layers and epochs (near injective), "
+        + f". Nets: {describe(acts)}. goldfeld: about ln(10000) = 9.210 for all layers and "
+        "epochs (near injective), "
         "max-pooling notwithstanding."
     )
     return fig, caption
@@ -296,7 +311,8 @@ def fig8(inputs: ItemInputs):
         f"{', '.join(str(epochs[e]) for e in chosen)} (the paper's 0, 1, 32, 128 for 128 "
         f"epochs: 0, 1, E/4, E), {DISTANCE_BINS} bins from 0 to the largest distance of the "
         f"column. Overlap = sum of the bin-wise minimum of the two histograms (1: same, 0: "
-        f"disjoint): " + "; ".join(notes) + ". goldfeld: the input's within- and between-class "
+        f"disjoint): " + "; ".join(notes) + f". Nets: {describe(acts)}. goldfeld: the input's "
+        "within- and between-class "
         "distances overlap a lot; the convolutional layers 1-2 barely reduce the overlap, the "
         "fully connected layers 3-4 separate the two after one epoch."
     )
@@ -329,7 +345,8 @@ def unit_slope_table(inputs: ItemInputs):
         f"repetition the mean and standard deviation (ddof 0) over the units, then their mean "
         f"over the {acts.sizes['rep']} repetitions. Least negative mean slope: "
         f"{least['slope mean [nats/epoch]']:.2e} nats/epoch (bin size {least['bin size']:g}); "
-        f"largest std: {max(r['max std over seeds'] for r in rows):.2e}. goldfeld: over bin "
+        f"largest std: {max(r['max std over seeds'] for r in rows):.2e}. Nets: "
+        f"{describe(acts)}. goldfeld: over bin "
         f"sizes 1e-4 to 1e-1 the least negative mean slope was -0.002 nats/epoch with a "
         f"maximum standard deviation of 0.001: most units compress."
     )
