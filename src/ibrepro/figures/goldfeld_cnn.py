@@ -31,7 +31,7 @@ import numpy as np
 import xarray as xr
 
 from ibrepro.figures.goldfeld import BIN_SIZES
-from ibrepro.figures.goldfeld_noisy import _hidden_units
+from ibrepro.figures.goldfeld_noisy import _hidden_units, distance_panel
 from ibrepro.figures.plane import epoch_cmap
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
@@ -264,8 +264,6 @@ def fig8(inputs: ItemInputs):
     distance histograms of the dropout net's repetition 0."""
     import torch
 
-    from ibrepro.estimators.clustering import distance_histograms
-
     acts = inputs.activations(DROPOUT)
     units = _hidden_units(acts)
     epochs = acts["epoch"].values
@@ -287,15 +285,9 @@ def fig8(inputs: ItemInputs):
     for row, e in enumerate(chosen):
         overlaps = []
         for col, values in enumerate(layers[e]):
-            counts = distance_histograms(values, labels, bins=DISTANCE_BINS,
-                                         high=highs[col]).double()
-            density = counts / counts.sum(-1, keepdim=True)
-            overlaps.append(float(torch.minimum(density[0], density[1]).sum()))
-            edges = np.linspace(0, highs[col], DISTANCE_BINS + 1)
             ax = axes[row, col]
-            for pair, colour, name in ((0, "C0", "within class"), (1, "C1", "between")):
-                ax.stairs(density[pair].numpy(), edges, color=colour, lw=0.9, label=name)
-            ax.set_yticks([])
+            overlaps.append(distance_panel(ax, values, labels, high=highs[col],
+                                           bins=DISTANCE_BINS))
             ax.set_title(f"{names[col]}, epoch {epochs[e]}", fontsize=7)
             if row == len(chosen) - 1:
                 ax.set_xlabel("||t_i - t_j||")
