@@ -247,3 +247,37 @@ def test_captions_state_the_inferred_nets(results):
         assert ("Nets: conv 3x3 x 2 + 2x2 max-pool, conv 5x5 x 1 + 7x7 max-pool, dense 3, 3, "
                 "tanh, softmax; adam lr 0.001, batch 128, 4 epochs, 2 seeds, glorot init; "
                 "inferred") in caption, item
+
+
+def test_conv_run_records_the_validation_samples_at_the_chosen_epochs(tmp_path):
+    """A tiny tanh CNN on 60 random 8x8 images: activations.nc holds the test split's samples
+    at the record_epochs only, and epoch 0 is the initial nets' forward pass of those images."""
+    from ibrepro.train import run_experiment
+    from ibrepro.train.loop import build_model, repetition_seeds
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((60, 64)).astype("f4"), np.arange(60) % 10
+    split = np.where(rng.random(60) < 0.3, "test", "train")
+    xr.Dataset({"x": (("sample", "feature"), x), "y": ("sample", y),
+                "split": ("sample", split)},
+               attrs={"image_shape": "[1, 8, 8]"}).to_netcdf(tmp_path / "images.nc")
+    spec = dict(name="cnn", dataset="images", conv=[{"channels": 2, "kernel": 3, "pool": 2}],
+                hidden=[5], activations=["tanh", "tanh"], init="truncated-normal-fan-in",
+                optimizer="adam", lr=1e-3, batch_size=16, epochs=3, repetitions=2,
+                snapshots=30, seed=4, record_epochs=[3, 0], record_split="test")
+    files = [tmp_path / f"{name}.nc" for name in ("activations", "metrics", "weights")]
+    run_experiment(spec, tmp_path / "images.nc", *files, device="cpu", progress=False)
+    test = np.flatnonzero(split == "test")
+    with xr.open_dataset(files[0]) as acts:
+        assert list(acts["epoch"].values) == [0, 3]
+        np.testing.assert_array_equal(acts["sample"].values, test)
+        np.testing.assert_array_equal(acts["y"].values, y[test])
+        recorded = acts["activation"].isel(epoch=0).values
+    nets = build_model(spec, 64, 10, repetition_seeds(4, 2), (1, 8, 8))
+    with torch.no_grad():
+        outputs = nets(torch.as_tensor(x[test]))
+    expected = torch.cat([*outputs[:-1], torch.softmax(outputs[-1], -1)], -1).numpy()
+    assert recorded.shape == (2, len(test), 2 * 4 * 4 + 5 + 10)
+    np.testing.assert_allclose(recorded, expected, atol=1e-5)
+    with xr.open_dataset(files[1]) as metrics:  # loss and accuracy still cover both splits
+        assert metrics.sizes["epoch"] == 4 and list(metrics["split"].values) == ["train", "test"]
