@@ -244,9 +244,9 @@ def test_captions_state_the_inferred_nets(results):
     for item in ("goldfeld/table1", "goldfeld/fig3", "goldfeld/fig7", "goldfeld/fig8",
                  "goldfeld/unit-slopes"):
         _, caption = _build(item, results)
-        assert ("Nets: conv 3x3 x 2 + 2x2 max-pool, conv 5x5 x 1 + 7x7 max-pool, dense 3, 3, "
-                "tanh, softmax; adam lr 0.001, batch 128, 4 epochs, 2 seeds, glorot init; "
-                "inferred") in caption, item
+        assert ("Nets: conv 3x3 x 2 + 2x2 max-pool, conv 5x5 x 1 + 7x7 max-pool, dense 3, "
+                "dense 3, tanh, softmax; adam, lr 0.001, batch 128, 4 epochs, 2 seeds, glorot "
+                "init; inferred") in caption, item
 
 
 def test_conv_run_records_the_validation_samples_at_the_chosen_epochs(tmp_path):

@@ -55,17 +55,21 @@ DISTANCE_SAMPLES = 2000  # validation samples whose pairs fig8 histograms (2 M p
 DISTANCE_BINS = 100
 
 
+SETTINGS = {"optimizer": "{}", "lr": "lr {:g}", "batch_size": "batch {}", "epochs": "{} epochs",
+            "repetitions": "{} seeds", "init": "{} init"}  # describe's training settings
+
+
 def describe(run: xr.Dataset) -> str:
-    """The net and training of a run file (its ``spec`` attr), for captions: our architecture is
-    inferred, so every caption states it."""
-    spec = json.loads(run.attrs["spec"])
-    conv = ", ".join(f"conv {c['kernel']}x{c['kernel']} x {c['channels']} + {c['pool']}x"
-                     f"{c['pool']} max-pool" for c in spec.get("conv", []))
-    return (f"{conv}, dense {', '.join(map(str, spec['hidden']))}, "
-            f"{'/'.join(dict.fromkeys(spec['activations']))}, softmax; {spec['optimizer']} lr "
-            f"{spec['lr']:g}, batch {spec['batch_size']}, {spec['epochs']} epochs, "
-            f"{spec['repetitions']} seeds, {spec['init']} init; inferred, the paper's "
-            f"supplement 8.3 being unavailable")
+    """The net and training of a run file (from its ``spec`` attr; what it lacks is left out),
+    for captions: our architecture is inferred, so every caption states it."""
+    spec = json.loads(run.attrs.get("spec", "{}"))
+    layers = [f"conv {c['kernel']}x{c['kernel']} x {c['channels']} + {c['pool']}x{c['pool']} "
+              f"max-pool" for c in spec.get("conv", [])]
+    layers += [f"dense {width}" for width in spec.get("hidden", [])]
+    layers += ["/".join(dict.fromkeys(spec.get("activations", []))), "softmax"]
+    training = [form.format(spec[key]) for key, form in SETTINGS.items() if key in spec]
+    return (f"{', '.join(layers)}; {', '.join(training)}; inferred, the paper's supplement "
+            f"8.3 being unavailable")
 
 
 def validation_errors(accuracy: np.ndarray, samples: int) -> np.ndarray:
