@@ -53,8 +53,8 @@ def test_an_experiments_own_quick_settings_win_at_quick_scale_only():
     paper = load(config).experiments["szt-tanh"]
     assert (paper["epochs"], paper["snapshots"]) == (8000, 280) and "quick" not in paper
     with pytest.raises(ConfigError, match=r"config\.experiments\.szt-tanh\.quick: unknown key\(s\) "
-                                          r"'lr'; allowed keys: bad_fit, epochs, repetitions, "
-                                          r"snapshots"):
+                                          r"'lr'; allowed keys: bad_fit, epochs, record_epochs, "
+                                          r"repetitions, snapshots"):
         load({**config, "experiments": {**config["experiments"],
                                         "szt-tanh": {**own, "quick": {"lr": 1.0}}}})
 

@@ -17,6 +17,7 @@ from ibrepro import estimators, figures
 from ibrepro.errors import ConfigError
 from ibrepro.estimators import measures
 from ibrepro.paths import CONFIG_SCHEMA
+from ibrepro.train.loop import total_epochs
 
 EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
                        "batch_size", "epochs", "repetitions", "snapshots", "seed")
@@ -170,6 +171,9 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
         problems.append(f"config.experiments.{name}.activations: {len(exp['activations'])} "
                         f"given for {layers} hidden layers (conv, then hidden); give one per "
                         f"layer")
+    elif max(exp.get("record_epochs", [0])) > (last := total_epochs(exp)):
+        problems.append(f"config.experiments.{name}.record_epochs: {exp['record_epochs']} "
+                        f"goes past the run's last epoch {last}")
     return {"name": name, **exp}
 
 

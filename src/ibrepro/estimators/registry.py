@@ -19,7 +19,7 @@ from ibrepro.registry import Registry, check_params
 # what an estimator can need, and what provides it (``provides``)
 NEEDS = {
     "activations": "every run",
-    "weights": "every run (weights.nc)",
+    "weights": "an MLP's run (weights.nc of dense layers; conv nets are not re-propagated)",
     "noise": "a noisy network (noise_std > 0)",
     "codes": "a quantized network",
 }
@@ -91,9 +91,11 @@ def get(method: str) -> Estimator:
 
 def provides(experiment: Mapping[str, object]) -> set[str]:
     """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
-    weights always, noise when ``noise_std`` > 0, and the integer codes of a quantized net
-    (``bits`` 4 or 8) or else the float activations."""
-    offered = {"weights", "codes" if quantized(experiment.get("bits")) else "activations"}
+    weights unless it has conv layers, noise when ``noise_std`` > 0, and the integer codes of
+    a quantized net (``bits`` 4 or 8) or else the float activations."""
+    offered = {"codes" if quantized(experiment.get("bits")) else "activations"}
+    if not experiment.get("conv"):
+        offered.add("weights")
     if experiment.get("noise_std", 0.0) > 0:
         offered.add("noise")
     return offered

@@ -6,6 +6,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     claims,
     compare,
     goldfeld,
+    goldfeld_cnn,
     goldfeld_noisy,
     ib_bound,
     linear_teacher,

@@ -248,11 +248,28 @@ def fig5(inputs: ItemInputs):
     return fig, caption
 
 
+def distance_panel(ax, values, labels, *, high: float, bins: int) -> float:
+    """Draw on ``ax`` the within- and between-class histograms (fractions of pairs) of the
+    Euclidean distances between the rows of ``values`` ``(sample, unit)`` (tensors), ``bins``
+    bins over [0, high]; return their overlap, the sum of the bin-wise minimum (1: same, 0:
+    disjoint)."""
+    import torch
+
+    from ibrepro.estimators.clustering import distance_histograms
+
+    counts = distance_histograms(values, labels, bins=bins, high=high).double()
+    density = counts / counts.sum(-1, keepdim=True)
+    edges = np.linspace(0, high, bins + 1)
+    for pair, colour, name in ((0, "C0", "within class"), (1, "C1", "between")):
+        ax.stairs(density[pair].numpy(), edges, color=colour, lw=0.9, label=name)
+    ax.set_yticks([])
+    return float(torch.minimum(density[0], density[1]).sum())
+
+
 def fig6(inputs: ItemInputs):
     """Rows: model x epoch; columns: hidden layers; within- vs between-class distances."""
     import torch
 
-    from ibrepro.estimators.clustering import distance_histograms
 
     rows = [(key, e) for key in DISTANCE_MODELS for e in range(DISTANCE_EPOCHS)]
     first = inputs.activations(DISTANCE_MODELS["a"])
@@ -270,16 +287,10 @@ def fig6(inputs: ItemInputs):
             row = rows.index((key, e))
             overlaps = []
             for col, (layer, idx) in enumerate(units.items()):
-                high = 2 * math.sqrt(len(idx))  # the largest distance in tanh's (-1, 1)^d
-                counts = distance_histograms(values[:, idx], labels, bins=DISTANCE_BINS,
-                                             high=high).double()
-                density = counts / counts.sum(-1, keepdim=True)
-                overlaps.append(float(torch.minimum(density[0], density[1]).sum()))
-                edges = np.linspace(0, high, DISTANCE_BINS + 1)
                 ax = axes[row, col]
-                for pair, colour, name in ((0, "C0", "within class"), (1, "C1", "between")):
-                    ax.stairs(density[pair].numpy(), edges, color=colour, lw=0.9, label=name)
-                ax.set_yticks([])
+                overlaps.append(distance_panel(  # high: the largest distance in (-1, 1)^d
+                    ax, values[:, idx], labels, high=2 * math.sqrt(len(idx)),
+                    bins=DISTANCE_BINS))
                 ax.set_title(f"({key}) layer {layer}, epoch {epochs[index]}", fontsize=7)
                 if row == len(rows) - 1:
                     ax.set_xlabel("||t_i - t_j||")

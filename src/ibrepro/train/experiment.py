@@ -15,7 +15,7 @@ from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.train.gradients import STATISTICS
 from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
-from ibrepro.train.schedule import snapshot_epochs
+from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, WeightWriter
 
@@ -33,10 +33,11 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
                    device: str = "auto", progress: bool = True) -> None:
     """Train the experiment ``spec`` (resolved, see ``ibrepro.config``) on its dataset file.
 
-    Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
-    ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
-    dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the gradient
-    statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
+    Writes ``activations.nc`` (at ``schedule.recorded_epochs``; only the samples of split
+    ``spec["record_split"]`` if given) and ``weights.nc`` while training (streamed, atomic),
+    then ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version,
+    device, dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the
+    gradient statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
     (``train.restart``) all three also carry ``restarts`` and ``seed_index``, JSON lists with
     one entry per repetition.
     """
@@ -48,7 +49,7 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         spec=spec, inputs={"dataset": dataset_path}, experiment=spec["name"],
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
     )
-    epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
+    epochs = recorded_epochs(spec, total_epochs(spec))
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
     image_shape = json.loads(data.attrs.get("image_shape", "null"))  # [C, H, W] of images
     widths = spec["hidden"] if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
@@ -59,6 +60,7 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
         significant_bits=spec.get("significant_bits"),
+        samples=np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None,
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
         shapes=shapes, activations=spec["activations"],

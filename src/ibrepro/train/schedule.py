@@ -27,3 +27,16 @@ def snapshot_epochs(epochs: int, count: int) -> np.ndarray:
         else:
             high = mid - 1
     return _log_epochs(epochs, low)
+
+
+def recorded_epochs(spec: dict, epochs: int) -> np.ndarray:
+    """The snapshot epochs of experiment ``spec`` trained for ``epochs`` epochs: its explicit
+    ``record_epochs`` (sorted, each in [0, epochs]) if given, else ``snapshot_epochs(epochs,
+    spec["snapshots"])``."""
+    if "record_epochs" not in spec:
+        return snapshot_epochs(epochs, spec["snapshots"])
+    chosen = np.unique(np.asarray(spec["record_epochs"], dtype=np.int64))
+    if len(chosen) == 0 or chosen[0] < 0 or chosen[-1] > epochs:
+        raise ValueError(f"record_epochs must lie in [0, {epochs}] (the run's epochs), got "
+                         f"{spec['record_epochs']!r}")
+    return chosen

@@ -60,7 +60,9 @@ class ActivationWriter(_SnapshotWriter):
 
     Coordinates: ``rep``, ``epoch`` (the snapshot epochs), ``sample``, ``unit``; on ``unit``,
     ``layer`` (1-based, the last is the output) and ``layer_name``; on ``sample``, the label ``y``
-    and the ``split`` ("train"/"test"), so estimators need no second file.
+    and the ``split`` ("train"/"test"), so estimators need no second file. With ``samples`` (the
+    indices of the dataset's samples to keep, e.g. its validation split) only those are stored,
+    and the ``sample`` coordinate holds their dataset indices.
 
     ``significant_bits`` n rounds the stored float activations to n significand bits (netCDF
     BitRound: relative error <= 2^-(n+1), recorded in the variable's attrs), so the zeroed bits
@@ -74,24 +76,28 @@ class ActivationWriter(_SnapshotWriter):
     """
 
     _bits: int | None = None  # quantization bits; None for a float net
+    _samples: np.ndarray | slice = slice(None)  # the dataset samples stored
 
     @classmethod
     @contextlib.contextmanager
     def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
                layer_widths: Sequence[int], layer_names: Sequence[str], labels: np.ndarray,
-               split: np.ndarray, attrs: dict[str, str],
-               bits: int | None = None,
-               significant_bits: int | None = None) -> Iterator[ActivationWriter]:
+               split: np.ndarray, attrs: dict[str, str], bits: int | None = None,
+               significant_bits: int | None = None,
+               samples: np.ndarray | None = None) -> Iterator[ActivationWriter]:
+        index = np.arange(len(labels)) if samples is None else np.asarray(samples, np.int64)
+        labels, split = np.asarray(labels)[index], np.asarray(split)[index]
         if quantized(bits):
             attrs = {**attrs, "bits": bits}
         with cls._open(target, repetitions, epochs, attrs) as writer:
             writer._bits = bits if quantized(bits) else None
+            writer._samples = slice(None) if samples is None else index
             writer._unit_layer = np.repeat(np.arange(len(layer_widths)), layer_widths)
             nc = writer._nc
             n_units = sum(layer_widths)
             for name, size in (("sample", len(labels)), ("unit", n_units)):
                 nc.createDimension(name, size)
-            _put(nc, "sample", ("sample",), np.arange(len(labels)))
+            _put(nc, "sample", ("sample",), index)
             _put(nc, "unit", ("unit",), np.arange(n_units))
             _put(nc, "layer", ("unit",), np.repeat(np.arange(1, len(layer_widths) + 1),
                                                    layer_widths))
@@ -122,8 +128,10 @@ class ActivationWriter(_SnapshotWriter):
               reps: np.ndarray | slice = slice(None)) -> None:
         """Store the snapshot of ``epoch`` for repetitions ``reps`` (default all):
         ``activation`` is ``(rep, sample, unit)`` float32; for a quantized net, the level values
-        with ``ranges`` ``(rep, layer, 2)``, each layer's [low, high], and codes are stored."""
+        with ``ranges`` ``(rep, layer, 2)``, each layer's [low, high], and codes are stored.
+        ``activation`` covers every dataset sample; the writer keeps its ``samples``."""
         slot = self._slot(epoch)
+        activation = activation[:, self._samples]
         if not self._bits:
             self._nc["activation"][reps, slot] = activation
             return
