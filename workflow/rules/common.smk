@@ -65,6 +65,17 @@ def experiment_dataset(wildcards):
     return str(paths.dataset_file(RESULTS, SPEC.experiments[wildcards.experiment]["dataset"]))
 
 
+def pruning_spec(wildcards):
+    """The pruning loop's JSON: the big net, the estimator, the config's pruning and early
+    stopping settings (``ibrepro prune``)."""
+    settings = SPEC.pruning
+    return json.dumps({"experiment": SPEC.experiments[wildcards.experiment],
+                       "estimator": SPEC.estimators[settings["estimator"]],
+                       "threshold": settings["threshold"],
+                       "prunable_from": settings["prunable_from"],
+                       "patience": SPEC.early_stopping["patience"]}, sort_keys=True)
+
+
 def estimator_spec(wildcards):
     return json.dumps(SPEC.estimators[wildcards.estimator], sort_keys=True)
 
