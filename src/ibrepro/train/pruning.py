@@ -122,7 +122,8 @@ def prune(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     ``hidden(round)`` (e.g. "10-7-5-4-3"), ``stop_epoch(round)``, ``accuracy(round, rep,
     split)`` at the stop and ``final_accuracy`` at the last epoch, ``distance(round, pair)``
     (repetition-mean trajectories up to the stop; pair l: positions l and l+1, hidden layers
-    only) and ``rep_distance(round, rep, pair)``, ``removed(round, layer)``.
+    only) and ``rep_distance(round, rep, pair)``, ``removed(round, layer)``; attrs: the
+    settings above, ``H_X`` and ``H_Y`` (the axis lengths, bits).
     """
     torch_device = resolve_device(device)
     scale = plane_scale(x, y)
@@ -156,7 +157,10 @@ def prune(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         keep = [k for k in range(n_hidden) if k not in drop]
         hidden, acts = [hidden[k] for k in keep], [acts[k] for k in keep]
         origin = [origin[k] for k in keep] + [origin[-1]]
-    return _dataset(rounds, epochs, n_layers, scale)
+    result = _dataset(rounds, epochs, n_layers, scale)
+    result.attrs.update(estimator=estimator["name"], threshold=threshold,
+                        prunable_from=prunable_from, patience=patience)
+    return result
 
 
 def _pad(values: np.ndarray, size: int, fill) -> np.ndarray:
@@ -221,8 +225,6 @@ def prune_file(spec: dict, dataset_path: str | Path, out_path: str | Path, *,
                    device=device, progress=progress)
     result.attrs.update(provenance_attrs(
         spec=spec, inputs={"dataset": dataset_path}, experiment=spec["experiment"]["name"],
-        estimator=spec["estimator"]["name"], threshold=spec["threshold"],
-        prunable_from=spec["prunable_from"], patience=spec["patience"],
         params=json.dumps(spec["estimator"]["params"]),
         device=str(resolve_device(device)), dataset_sha256=sha256_file(dataset_path),
     ))
