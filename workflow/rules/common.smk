@@ -76,6 +76,13 @@ def pruning_spec(wildcards):
                        "patience": SPEC.early_stopping["patience"]}, sort_keys=True)
 
 
+def pruning_fingerprint(wildcards):
+    """Hash of the pruning estimator's source and parameters (``estimator_fingerprint``):
+    editing binning.py reruns the pruning loops that estimate by binning."""
+    spec = SPEC.estimators[SPEC.pruning["estimator"]]
+    return estimators.fingerprint(spec["method"], spec["params"])
+
+
 def estimator_spec(wildcards):
     return json.dumps(SPEC.estimators[wildcards.estimator], sort_keys=True)
 

@@ -7,6 +7,7 @@ rule prune:
         f"{RESULTS}/pruning/{{experiment}}.nc",
     params:
         spec=pruning_spec,
+        fingerprint=pruning_fingerprint,
         device=SPEC.device,
     log:
         f"{RESULTS}/logs/prune/{{experiment}}.log",
