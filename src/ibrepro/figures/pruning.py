@@ -49,7 +49,8 @@ def removed_layers(rounds: xr.Dataset, k: int) -> list[int]:
     return [int(o) for o in one["origin"].values[one["removed"].values]]
 
 
-def _accuracy(rounds: xr.Dataset, k: int) -> tuple[float, float]:
+def round_accuracy(rounds: xr.Dataset, k: int) -> tuple[float, float]:
+    """Mean and std (ddof 0) over repetitions of round ``k``'s test accuracy at its stop."""
     acc = rounds["accuracy"].isel(round=k).sel(split="test")
     return float(acc.mean()), float(acc.std())
 
@@ -89,7 +90,7 @@ def fig8(inputs: ItemInputs):
             i_xt, i_ty, epochs = big_net_plane(rounds, k)
             information_plane(ax, i_xt, i_ty, epochs, names, units=rounds.attrs["units"],
                               legend=k == 0)
-            mean, _ = _accuracy(rounds, k)
+            mean, _ = round_accuracy(rounds, k)
             ax.set_title(f"{title} {round_name(k)}: {rounds['hidden'].values[k]}\n"
                          f"stop epoch {int(rounds['stop_epoch'][k])} (score {mean:.4f})")
             ax.label_outer()
@@ -119,7 +120,7 @@ def table2(inputs: ItemInputs):
         rounds = inputs.pruning(experiment)
         paper = PAPER_ACCURACY[experiment]
         for k in range(rounds.sizes["round"]):
-            mean, std = _accuracy(rounds, k)
+            mean, std = round_accuracy(rounds, k)
             rows.append({
                 "network": title, "round": round_name(k),
                 "hidden layers": rounds["hidden"].values[k],
@@ -129,8 +130,8 @@ def table2(inputs: ItemInputs):
                 "paper accuracy": paper[k] if k < len(paper) else None,
                 "closest candidate": round(closest_candidate(rounds, k), 4),
             })
-        first = _accuracy(rounds, 0)[0]
-        last = _accuracy(rounds, rounds.sizes["round"] - 1)[0]
+        first = round_accuracy(rounds, 0)[0]
+        last = round_accuracy(rounds, rounds.sizes["round"] - 1)[0]
         notes.append(f"{title}: {_plural(rounds.sizes['round'] - 1, 'pruning')} "
                      f"({rounds['hidden'].values[0]} → {rounds['hidden'].values[-1]}), test "
                      f"accuracy {first:.4f} → {last:.4f} ({rounds.sizes['rep']} repetitions; "
