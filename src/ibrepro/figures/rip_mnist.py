@@ -27,7 +27,9 @@ RELU_HISTOGRAM_SIZE = 0.2  # rip Fig. 14
 
 
 def fig11(inputs: ItemInputs):
-    return bin_sizes_figure(inputs, TANH, "tanh MNIST-138 net", "no score printed")
+    fig, caption = bin_sizes_figure(inputs, TANH, "tanh MNIST-138 net", "no score printed")
+    return fig, (f"rip Fig. 11: {caption} rip: as on SZT, the smaller the bin size, the closer "
+                 f"the layers stay to the top right (I(X;T) = H(X)).")
 
 
 def fig12(inputs: ItemInputs):
@@ -52,8 +54,8 @@ def fig14(inputs: ItemInputs):
 def fig15(inputs: ItemInputs):
     """rip's stopping layout (2×2) for the tanh (left) and relu (right) nets."""
     fig, axes = new_figure(2, 4, sharex=True, sharey=True)
-    parts = [draw_stopping(inputs, experiment, axes[:, 2 * k:2 * k + 2])
-             for k, (experiment, _) in enumerate(CURVES)]
+    parts = [draw_stopping(inputs, experiment, axes[:, 2 * k:2 * k + 2], label=f"{title}: ")
+             for k, (experiment, title) in enumerate(CURVES)]
     opening = stopping_caption("15", "MNIST-138 tanh (left) and relu (right) nets",
                                ", ".join(e for e, _ in CURVES),
                                inputs.option("early_stopping")["patience"])

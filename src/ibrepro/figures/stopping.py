@@ -63,9 +63,11 @@ def snapshot_at(snapshots: np.ndarray, epoch: int) -> int:
     return int(np.searchsorted(snapshots, epoch, side="right") - 1)
 
 
-def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray) -> str:
+def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray, *,
+                  label: str = "") -> str:
     """rip's layout on ``axes`` (2×2): top early (left) and perfect (right) stopping, bottom
-    full training with the stop ringed; returns the caption's sentence on the stops."""
+    full training with the stop ringed; returns the caption's sentence on the stops.
+    label: prefixed to the panel titles (e.g. the net, where a figure holds several)."""
     metrics = inputs.metrics(experiment)
     plane = mean_plane(inputs.mi(experiment, ESTIMATOR))
     val = metrics["loss"].sel(split="test").transpose("rep", "epoch")
@@ -83,7 +85,7 @@ def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray) -> str:
         information_plane(ax, plane.i_xt[:k], plane.i_ty[:k], plane.epochs[:k],
                           plane.layer_names, units=plane.units, legend=col == 0)
         acc = metrics["accuracy"].sel(split="test", epoch=stop)
-        ax.set_title(f"{name} stop: epoch {stop} (score {float(acc.mean()):.4f})")
+        ax.set_title(f"{label}{name} stop: epoch {stop} (score {float(acc.mean()):.4f})")
         parts.append(
             f"{name} stopping at epoch {stop} (validation loss {mean_loss[epochs == stop][0]:.4f}, "
             f"test accuracy {float(acc.mean()):.4f}; plane up to snapshot {plane.epochs[k - 1]}; "
@@ -95,7 +97,7 @@ def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray) -> str:
                           units=plane.units, legend=False)
         full.scatter(plane.i_xt[k - 1], plane.i_ty[k - 1], s=40, facecolors="none",
                      edgecolors="black", lw=0.7, zorder=3)
-        full.set_title(f"full training ({int(epochs[-1])} epochs), stop ringed")
+        full.set_title(f"{label}full training ({int(epochs[-1])} epochs), stop ringed")
     for ax in axes.flat:
         ax.label_outer()
     final = metrics["accuracy"].sel(split="test").isel(epoch=-1)
