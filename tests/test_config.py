@@ -53,7 +53,8 @@ def test_an_experiments_own_quick_settings_win_at_quick_scale_only():
     paper = load(config).experiments["szt-tanh"]
     assert (paper["epochs"], paper["snapshots"]) == (8000, 280) and "quick" not in paper
     with pytest.raises(ConfigError, match=r"config\.experiments\.szt-tanh\.quick: unknown key\(s\) "
-                                          r"'lr'; allowed keys: epochs, repetitions, snapshots"):
+                                          r"'lr'; allowed keys: bad_fit, epochs, repetitions, "
+                                          r"snapshots"):
         load({**config, "experiments": {**config["experiments"],
                                         "szt-tanh": {**own, "quick": {"lr": 1.0}}}})
 
@@ -95,6 +96,11 @@ def test_defaults_are_filled_from_the_schema():
      r"mnist, .*szt"),
     ({"experiments__szt-tanh__activations": ["tanh"]},
      r"config\.experiments\.szt-tanh\.activations: 1 given for 5 hidden layers"),
+    ({"experiments__szt-tanh__conv": [{"channels": 2, "kernel": 3, "pool": 2}]},
+     r"config\.experiments\.szt-tanh\.activations: 5 given for 6 hidden layers \(conv, then "
+     r"hidden\)"),
+    ({"experiments__szt-tanh__conv": [{"channels": 2, "kernel": 3}]},
+     r"config\.experiments\.szt-tanh\.conv\.0: 'pool' is a required property"),
     ({"experiment_defaults__seed": None}, r"config\.experiments\.szt-tanh: missing seed"),
     ({"experiments__szt-relu": None},
      r"config\.figures: rip/fig17 reads experiment 'szt-relu', which config\.experiments "

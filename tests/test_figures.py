@@ -37,12 +37,19 @@ def _mi(experiment: str, estimator: str, rng) -> xr.Dataset:
 
 
 def _metrics(experiment: str, rng) -> xr.Dataset:
+    """Loss and accuracy, and the gradient statistics of a ``gradient_stats`` run."""
     shape = (REPS, EPOCHS + 1, 2)
+    gradients = (REPS, len(MI_EPOCHS), len(LAYER_NAMES))
+    stats = ("gradient_mean_norm", "gradient_std_norm", "weight_norm")
     return xr.Dataset(
         {"loss": (("rep", "epoch", "split"), rng.uniform(0, 1, shape)),
-         "accuracy": (("rep", "epoch", "split"), rng.uniform(0.5, 1, shape))},
-        coords={"rep": np.arange(REPS), "epoch": np.arange(EPOCHS + 1), "split": ["train", "test"]},
-        attrs={"experiment": experiment, "spec": json.dumps({"dataset": "szt"})},
+         "accuracy": (("rep", "epoch", "split"), rng.uniform(0.5, 1, shape)),
+         **{name: (("rep", "snapshot_epoch", "layer"), rng.uniform(0.1, 1, gradients))
+            for name in stats}},
+        coords={"rep": np.arange(REPS), "epoch": np.arange(EPOCHS + 1), "split": ["train", "test"],
+                "snapshot_epoch": MI_EPOCHS, "layer": np.arange(1, len(LAYER_NAMES) + 1)},
+        attrs={"experiment": experiment,
+               "spec": json.dumps({"dataset": "szt", "batch_size": 256, "lr": 0.03})},
     )
 
 

@@ -10,7 +10,6 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from ibrepro.figures import input_paths, render
 from ibrepro.figures.lorenzen import ACTIVATIONS, BITS, prefit_run, qnn
 from ibrepro.figures.repetitions import mean_ci95, mean_variance, median_deviating
 
@@ -69,7 +68,7 @@ def _metrics(final: float, restarts: list[int], prefit: int = 0) -> xr.Dataset:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, write_item_inputs):
     """Every input of the SZT items under one results root: 8-bit nets with 1 restart, 4-bit
     fitting to 0.8, the others to 0.95; prefit 3 epochs. (The RELU items share the TANH ones'
     code; the tests build the TANH ones.)"""
@@ -85,46 +84,41 @@ def results(tmp_path_factory):
                                                [0, 1, 0] if bits == 8 else [0, 0, 0])
         files[f"mi/{prefit_run(activation)}/exact-quantized"] = _mi(rng)
         files[f"metrics/{prefit_run(activation)}"] = _metrics(0.9, [0, 0, 0], prefit=3)
-    for item in ("fig1", "fig2", "fig3", "figB7", "figB8", "figC10", "figC11", "figD12",
-                 "figF14", "figF15"):
-        for name, path in input_paths(f"lorenzen/{item}", root).items():
-            if not path.is_file():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                files[name].to_netcdf(path, engine="netcdf4")
-    return root
+    items = ("fig1", "fig2", "fig3", "figB7", "figB8", "figC10", "figC11", "figD12", "figF14",
+             "figF15")
+    return write_item_inputs(root, [f"lorenzen/{item}" for item in items], files)
 
 
-def _build(root, item: str) -> str:
-    paths = render(f"lorenzen/{item}", root)
-    assert all(p.is_file() for p in paths)
-    return paths[-1].read_text()
+@pytest.fixture(scope="module")
+def _build(item_caption):
+    return lambda root, item: item_caption(root, f"lorenzen/{item}")
 
 
-def test_fig2_marks_compression_of_the_softmax_and_counts_restarts(results):
+def test_fig2_marks_compression_of_the_softmax_and_counts_restarts(results, _build):
     caption = _build(results, "fig2")
     assert "softmax: -50% (compresses)" in caption.replace("-49%", "-50%").replace("-51%", "-50%")
     assert "3 repetitions, 1 bad-fit restarts" in caption
     assert "final accuracy train 0.950 ± 0.000" in caption
 
 
-def test_fig1_fitting_peak_epoch(results):
+def test_fig1_fitting_peak_epoch(results, _build):
     assert "I(X;T) peak at epoch 3" in _build(results, "fig1")
 
 
-def test_figb7_names_the_median_repetition(results):
+def test_figb7_names_the_median_repetition(results, _build):
     caption = _build(results, "figB7")
     assert "repetition" in caption and "largest variance" in caption
 
 
-def test_figd12_reads_the_prefit_length(results):
+def test_figd12_reads_the_prefit_length(results, _build):
     assert "true-label training starts at epoch 4" in _build(results, "figD12")
 
 
-def test_figf14_accuracies_per_bits(results):
+def test_figf14_accuracies_per_bits(results, _build):
     caption = _build(results, "figF14")
     assert "4 bits: 3 repetitions, 0 bad-fit restarts, final accuracy train 0.800" in caption
     assert "8 bits: 3 repetitions, 1 bad-fit restarts" in caption
 
 
-def test_figc11_reads_the_32bit_estimates(results):
+def test_figc11_reads_the_32bit_estimates(results, _build):
     assert "bin-count-32bit" in _build(results, "figC11")

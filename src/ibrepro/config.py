@@ -161,6 +161,8 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
         if "prefit" in exp and paper_epochs:  # the prefit shrinks with the epochs
             scaled = round(exp["prefit"]["epochs"] * exp["epochs"] / paper_epochs)
             exp["prefit"] = {**exp["prefit"], "epochs": max(1, scaled)}
+        if exp.get("bad_fit") is False:  # quick: {bad_fit: false} drops the policy
+            del exp["bad_fit"]
         if "bad_fit" in exp and "epochs" in exp:  # a check past the last epoch moves to it
             exp["bad_fit"] = {**exp["bad_fit"],
                               "epoch": min(exp["bad_fit"]["epoch"], exp["epochs"])}
@@ -168,9 +170,11 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
     if missing:
         problems.append(f"config.experiments.{name}: missing {', '.join(missing)} (set them "
                         "there or in experiment_defaults)")
-    elif len(exp["activations"]) != len(exp["hidden"]):
+    elif len(exp["activations"]) != len(exp.get("conv", [])) + len(exp["hidden"]):
+        layers = len(exp.get("conv", [])) + len(exp["hidden"])
         problems.append(f"config.experiments.{name}.activations: {len(exp['activations'])} "
-                        f"given for {len(exp['hidden'])} hidden layers; give one per layer")
+                        f"given for {layers} hidden layers (conv, then hidden); give one per "
+                        f"layer")
     return {"name": name, **exp}
 
 

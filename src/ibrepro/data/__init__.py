@@ -5,12 +5,14 @@
 builder (one module per kind, see ``registry``); then, for every kind and in this order:
 
 1. labels become class indices ``0..K-1`` (attr ``class_labels``: the original label of each);
-2. a kind without its own split gets a stratified one (``test_fraction``, ``split_seed``);
+2. a kind without its own split, or an entry with ``test_fraction`` (e.g. MNIST re-split 80/20),
+   gets a stratified one (``test_fraction``, ``split_seed``);
 3. ``subsample`` (set by the config resolution at quick scale only): a stratified subsample;
 4. ``label_noise``: each label replaced by another class with probability ``rate``;
 5. ``shuffle_train_labels``: the training labels permuted (random-label variants).
 
 Attrs: ``name``, ``kind``, ``source``, ``licence``, ``source_files`` where there are files,
+``image_shape`` (JSON [C, H, W] of a row of x, channel-major) for images,
 ``class_labels`` (JSON), ``sha256_x`` (x as stored) and ``sha256_y`` (y as uint8), C order.
 """
 
@@ -43,7 +45,7 @@ def build(name: str, spec: dict) -> xr.Dataset:
     raw = KINDS.lookup(spec["kind"]).build(spec)
     classes, y = np.unique(raw.labels, return_inverse=True)
     x, split = raw.x, raw.split
-    if split is None:
+    if split is None or "test_fraction" in spec:  # an entry's test_fraction replaces its own
         split = stratified_split(y, test_fraction=spec["test_fraction"], seed=spec["split_seed"])
     if "subsample" in spec:
         keep = stratified_subsample(y, split, **spec["subsample"])

@@ -47,6 +47,7 @@ IDX_NAMES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 SIZES = {"train": 60000, "test": 10000}
+IMAGE_SHAPE = [1, 28, 28]  # (C, H, W) of a row of x, channel-major: the attr conv nets read
 # sha256 of the standard arrays as uint8: pixels (n, 784) and labels (n,), C order
 ARRAY_SHA256 = {
     "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -170,7 +171,8 @@ def _dataset(arrays: dict[str, np.ndarray], what: str, files: dict[str, str]) ->
     labels = np.concatenate([arrays["train_labels"], arrays["test_labels"]])
     split = np.repeat(["train", "test"], [SIZES["train"], SIZES["test"]])
     attrs = {"source": f"{SOURCE}, read from {what}", "licence": LICENCE,
-             "source_files": json.dumps(files, sort_keys=True)}
+             "source_files": json.dumps(files, sort_keys=True),
+             "image_shape": json.dumps(IMAGE_SHAPE)}
     return Raw(pixels.astype(np.float32) / 256, labels, split, attrs)
 
 

@@ -22,7 +22,8 @@ class Raw(NamedTuple):
     x: ``(sample, feature)``; labels: ``(sample,)`` the original labels (any integers, e.g. -1/1);
     split: ``(sample,)`` "train"/"test", or None for a stratified split by the entry's
     ``test_fraction`` and ``split_seed``; attrs: ``source`` and ``licence`` (text), plus
-    ``source_files`` (JSON: path -> sha256 of each file read) where the data come from files.
+    ``source_files`` (JSON: path -> sha256 of each file read) where the data come from files,
+    ``image_shape`` (JSON [C, H, W]) where a row of x is an image (conv nets need it).
     """
 
     x: np.ndarray

@@ -8,7 +8,9 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     goldfeld,
     goldfeld_noisy,
     ib_bound,
+    linear_teacher,
     lorenzen,
+    lorenzen_mnist,
     pruning,
     rip,
     rip_mnist,
@@ -16,6 +18,7 @@ from ibrepro.figures import (  # noqa: F401  (importing a paper module registers
     schematics,
     stopping,
     survey,
+    survey_dynamics,
 )
 from ibrepro.figures.registry import (
     ITEMS,

@@ -8,6 +8,10 @@ each cell is our verdict from the runs the claim is about, with its uncertainty:
   estimate). The cell gives the fraction k / n of repetitions (pooled over the claim's runs)
   with its 95% Wilson interval; the claim *holds* when the interval lies above 1/2, *fails*
   when below, and is *unclear* otherwise.
+- "compression needs SGD noise" (Shwartz-Ziv & Tishby 2017; Saxe et al. 2018 refute it): the
+  same fraction, of the repetitions of the tanh net trained by full-batch gradient descent
+  (szt-tanh-bgd, no SGD noise) whose hidden layers do *not* compress; a cell where that holds
+  is still *unclear* unless the SGD runs (the tanh row's) compress under the same estimator.
 - "compression correlates with generalisation": Spearman rho, over every repetition of the
   zoo and weight-decay runs (``chelombiev.RUNS``), between a run's compression (the drop of
   I(X;T) from its peak, in bits; mean over hidden layers, or the softmax layer's) and its final
@@ -43,13 +47,16 @@ VERDICTS = {"holds": 1, "unclear": 0, "fails": -1}  # heatmap codes; "n/a": no e
 
 class Claim(NamedTuple):
     """One row: its wording, who says what, the runs, the layers ("hidden" or "softmax"),
-    and the test ("fraction" of repetitions or "correlation" with test accuracy)."""
+    and the test ("fraction" of repetitions that show compression, "absent": that do not, or
+    "correlation" with test accuracy); control: for "absent", the runs that must compress
+    for the claim to hold (the compression it attributes to what ``runs`` lack)."""
 
     text: str
     papers: str
     runs: tuple[str, ...]
     layers: str
     test: str
+    control: tuple[str, ...] = ()
 
 
 CLAIMS = (
@@ -58,6 +65,8 @@ CLAIMS = (
           ("szt-relu",), "hidden", "fraction"),
     Claim("the softmax layer compresses", "rip: yes", (*NOISY, "szt-relu"), "softmax",
           "fraction"),
+    Claim("compression needs SGD noise", "SZT: yes; Saxe: no", ("szt-tanh-bgd",), "hidden",
+          "absent", control=NOISY),
     Claim("hidden-layer compression correlates with generalisation", "Chelombiev: no", RUNS,
           "hidden", "correlation"),
     Claim("softmax compression correlates with generalisation", "Chelombiev: yes", RUNS,
@@ -93,6 +102,16 @@ def shows(compresses: np.ndarray, estimated: np.ndarray, layers: str) -> np.ndar
     return np.where(np.isnan(share), np.nan, share >= 0.5)
 
 
+def _fraction(results: list, layers: str, *, absent: bool = False) -> Interval:
+    """Wilson interval of the fraction of repetitions (pooled over ``results``, each
+    ``of_reps``) whose ``layers`` compress (``shows``), or with ``absent``, do not."""
+    shown = np.concatenate([shows(r.compresses, ~np.isnan(r.peak), layers) for r in results])
+    shown = shown[~np.isnan(shown)]
+    if absent:
+        shown = 1 - shown
+    return wilson_interval(int(shown.sum()), len(shown))
+
+
 class Cell(NamedTuple):
     verdict: str
     interval: Interval
@@ -106,13 +125,16 @@ def _cell(inputs: ItemInputs, claim: Claim, estimator: str) -> Cell:
                else "zoo runs estimated adaptively only")
         return Cell("n/a", Interval(np.nan, np.nan, np.nan, 0), why)
     results = [of_reps(inputs.mi(e, estimator)) for e in runs]
-    if claim.test == "fraction":
-        shown = np.concatenate([shows(r.compresses, ~np.isnan(r.peak), claim.layers)
-                                for r in results])
-        shown = shown[~np.isnan(shown)]
-        ci = wilson_interval(int(shown.sum()), len(shown))
+    if claim.test in ("fraction", "absent"):
+        ci = _fraction(results, claim.layers, absent=claim.test == "absent")
         note = "fraction of repetitions" if ci.n else "no estimate of these layers"
-        return Cell(claim_verdict(ci, 0.5), ci, note)
+        verdict = claim_verdict(ci, 0.5)
+        if verdict == "holds" and claim.control:
+            control = _fraction([of_reps(inputs.mi(e, estimator)) for e in claim.control],
+                                claim.layers)
+            if claim_verdict(control, 0.5) != "holds":
+                return Cell("unclear", ci, "the control runs do not compress either")
+        return Cell(verdict, ci, note)
     drops = np.concatenate([r.drop for r in results])
     drop = drops[:, -1] if claim.layers == "softmax" else drops[:, :-1].mean(axis=1)
     accuracy = np.concatenate([inputs.metrics(e)["accuracy"].sel(split="test")
@@ -135,14 +157,17 @@ def describe(cell: Cell) -> str:
 
 
 CAPTION = (
-    "Per claim and estimator: fractions of repetitions that show the claim (a layer "
-    "compresses when its I(X;T) ends at least 5% below its peak; hidden layers: at least half "
-    "of them) with 95% Wilson intervals, pooled over the claim's runs (sample propagation: "
-    "noisy runs only); correlation claims: Spearman rho between compression (drop of I(X;T) "
-    "from its peak, bits; mean over hidden layers or the softmax layer) and final test "
-    "accuracy over every repetition of the activation zoo and weight-decay runs, with 95% "
-    "bootstrap intervals (adaptive estimators only). A claim holds when its interval lies "
-    "above 1/2 (fractions) or 0 (correlations), fails when below, is unclear otherwise."
+    "Per claim and estimator: fractions of repetitions that show the claim (a layer compresses "
+    "when its I(X;T) ends at least 5% below its peak; hidden layers: at least half of them) "
+    "with 95% Wilson intervals, pooled over the claim's runs (sample propagation: noisy runs "
+    "only); 'compression needs SGD noise': the fraction of the full-batch gradient descent tanh"
+    " runs whose hidden layers do not compress (holds only where the tanh SGD runs compress); "
+    "correlation claims: Spearman rho between "
+    "compression (drop of I(X;T) from its peak, bits; mean over hidden layers or the softmax "
+    "layer) and final test accuracy over every repetition of the activation zoo and weight-"
+    "decay runs, with 95% bootstrap intervals (adaptive estimators only). A claim holds when "
+    "its interval lies above 1/2 (fractions) or 0 (correlations), fails when below, is unclear "
+    "otherwise."
 )
 
 
@@ -177,7 +202,8 @@ def heatmap(inputs: ItemInputs):
 
 
 _MI = tuple(dict.fromkeys((e, s) for claim in CLAIMS for s in ESTIMATORS
-                          for e in runs_of(claim, s)))
+                          for e in (*runs_of(claim, s), *(claim.control if runs_of(claim, s)
+                                                           else ()))))
 _METRICS = tuple(dict.fromkeys(e for claim in CLAIMS if claim.test == "correlation"
                                for e in claim.runs))
 register(Item("compare/claims", "table", table, mi=_MI, metrics=_METRICS,

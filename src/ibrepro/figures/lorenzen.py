@@ -153,12 +153,14 @@ def run_summary(metrics: xr.Dataset, name: str) -> str:
             f"{test_mean:.3f} ± {test_ci:.3f} (95% CI)")
 
 
-def _last_epoch(plane: Plane) -> str:
+def last_epoch(plane: Plane) -> str:
+    """The last epoch's I(X;T) and I(T;Y) per layer, for captions."""
     return (f"last epoch I(X;T) {', '.join(f'{v:.2f}' for v in plane.i_xt[-1])}, I(T;Y) "
             f"{', '.join(f'{v:.3f}' for v in plane.i_ty[-1])}")
 
 
-def _plane_panel(ax, plane: Plane, title: str, legend: bool = True) -> None:
+def plane_panel(ax, plane: Plane, title: str, legend: bool = True) -> None:
+    """``plane`` drawn on ``ax`` with ``title``."""
     information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
                       units=plane.units, legend=legend)
     ax.set_title(title)
@@ -201,7 +203,7 @@ def fig1(inputs: ItemInputs):
     _draw_network(axes[0, 0])
     axes[0, 0].set_title("SZT net 12-10-7-5-4-3-2, TANH / RELU, softmax output")
     ax = axes[0, 1]
-    _plane_panel(ax, plane, "8-bit TANH net, exact MI")
+    plane_panel(ax, plane, "8-bit TANH net, exact MI")
     result = compression(plane.i_xt)
     peak = int(result.peak_index[-1])
     x, y = plane.i_xt[:, -1], plane.i_ty[:, -1]
@@ -235,28 +237,34 @@ def _zoom_box(plane: Plane) -> tuple[float, float, float, float]:
     return x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
 
 
-def _zoomed(inputs: ItemInputs, activation: str, number: int):
-    experiment = qnn(activation, 8)
+def zoomed_figure(inputs: ItemInputs, experiment: str, net: str, number: str, claim: str):
+    """The mean exact-MI plane of the 8-bit ``experiment`` (``net``: its name in titles), full
+    and its upper-right area (1x2), captioned "lorenzen Fig. ``number``" with the ``claim``."""
     plane = mean_plane(inputs.mi(experiment, exact_estimator(8)))
     fig, axes = new_figure(1, 2)
-    _plane_panel(axes[0, 0], plane, f"8-bit {activation.upper()} net, full plane")
-    _plane_panel(axes[0, 1], plane, "upper-right area", legend=False)
+    plane_panel(axes[0, 0], plane, f"{net}, full plane")
+    plane_panel(axes[0, 1], plane, "upper-right area", legend=False)
     x0, x1, y0, y1 = _zoom_box(plane)
     axes[0, 1].set_xlim(x0, x1)
     axes[0, 1].set_ylim(y0, y1)
     axes[0, 0].indicate_inset((x0, y0, x1 - x0, y1 - y0), edgecolor="black", lw=0.6)
     result = compression(plane.i_xt)
     caption = (
-        f"lorenzen Fig. {number}: the 8-bit quantized {activation.upper()} net ({experiment}), "
-        f"exact MI from the integer codes (exact-quantized): full information plane (left) and "
-        f"its upper-right area (right; the box on the left: the points with I(X;T) at least "
-        f"{ZOOM_FRACTION:.0%} of its maximum). {plane_summary(plane)} {_last_epoch(plane)}; "
-        f"relative I(X;T) drop from its peak per layer: {verdict(result, plane.layer_names)}. "
-        f"{run_summary(inputs.metrics(experiment), experiment)}. lorenzen: a fitting phase in "
-        f"every layer and a compression phase in the softmax output layer "
-        f"{CLAIMED_COMPRESSION[activation]}; mean of 50 repetitions there."
+        f"lorenzen Fig. {number}: the {net} ({experiment}), exact MI from the integer codes "
+        f"(exact-quantized): full information plane (left) and its upper-right area (right; "
+        f"the box on the left: the points with I(X;T) at least {ZOOM_FRACTION:.0%} of its "
+        f"maximum). {plane_summary(plane)} {last_epoch(plane)}; relative I(X;T) drop from its "
+        f"peak per layer: {verdict(result, plane.layer_names)}. "
+        f"{run_summary(inputs.metrics(experiment), experiment)}. lorenzen: {claim}"
     )
     return fig, caption
+
+
+def _zoomed(inputs: ItemInputs, activation: str, number: int):
+    return zoomed_figure(
+        inputs, qnn(activation, 8), f"8-bit quantized {activation.upper()} net", str(number),
+        f"a fitting phase in every layer and a compression phase in the softmax output layer "
+        f"{CLAIMED_COMPRESSION[activation]}; mean of 50 repetitions there.")
 
 
 def fig2(inputs: ItemInputs):
@@ -269,8 +277,10 @@ def fig3(inputs: ItemInputs):
     return _zoomed(inputs, "relu", 3)
 
 
-def _variance(inputs: ItemInputs, activation: str, item: str):
-    experiment = qnn(activation, 8)
+def variance_figure(inputs: ItemInputs, experiment: str, net: str, number: str):
+    """App. B for the 8-bit ``experiment`` (``net``: its name in the caption): mean ± one
+    standard deviation of I(X;T) and I(T;Y) per layer over epochs, and the information plane
+    of the median-deviating repetition (1x3)."""
     mi = inputs.mi(experiment, exact_estimator(8))
     i_xt = mi["I_XT"].transpose("rep", "epoch", "layer").values
     i_ty = mi["I_TY"].transpose("rep", "epoch", "layer").values
@@ -296,15 +306,20 @@ def _variance(inputs: ItemInputs, activation: str, item: str):
                       legend=False)
     axes[0, 2].set_title(f"median-deviating repetition ({rep})")
     caption = (
-        f"lorenzen Fig. B.{item[-1]}: the 8-bit {activation.upper()} net ({experiment}), exact "
-        f"MI: mean over {len(i_xt)} repetitions of I(X;T) (left) and I(T;Y) (centre) per layer "
-        f"and epoch, shaded ± one standard deviation (the square root of the variance); right: "
+        f"lorenzen Fig. {number}: the {net} ({experiment}), exact MI: mean over {len(i_xt)} "
+        f"repetitions of I(X;T) (left) and I(T;Y) (centre) per layer and epoch, shaded ± one "
+        f"standard deviation (the square root of the variance); right: "
         f"the information plane of repetition {rep}, the median by L2 distance of its I(X;T) "
         f"and I(T;Y) trajectories from the mean. {'; '.join(spreads)}. "
         f"{run_summary(inputs.metrics(experiment), experiment)}. lorenzen: where the mean MI "
         f"is large the variance is low; the mean plane represents single runs fairly well."
     )
     return fig, caption
+
+
+def _variance(inputs: ItemInputs, activation: str, item: str):
+    return variance_figure(inputs, qnn(activation, 8), f"8-bit {activation.upper()} net",
+                           f"B.{item[-1]}")
 
 
 def fig_b7(inputs: ItemInputs):
@@ -324,12 +339,12 @@ def _pair(inputs: ItemInputs, runs: dict[str, str], estimator: str, title: str, 
     parts = []
     for i, (ax, (activation, experiment)) in enumerate(zip(axes.flat, runs.items(), strict=True)):
         plane = mean_plane(inputs.mi(experiment, estimator))
-        _plane_panel(ax, plane, f"{activation.upper()} {title}", legend=i == 0)
+        plane_panel(ax, plane, f"{activation.upper()} {title}", legend=i == 0)
         if mark_epoch is not None:  # the last snapshot of the prefit
             k = int(np.searchsorted(plane.epochs, mark_epoch, side="right")) - 1
             ax.scatter(plane.i_xt[k], plane.i_ty[k], s=40, facecolors="none",
                        edgecolors="black", lw=0.7, zorder=3)
-        parts.append(f"{activation.upper()}: {plane_summary(plane)} {_last_epoch(plane)}; "
+        parts.append(f"{activation.upper()}: {plane_summary(plane)} {last_epoch(plane)}; "
                      f"{run_summary(inputs.metrics(experiment), experiment)}")
     return fig, f"{caption} {' '.join(p + '.' for p in parts)}"
 
@@ -371,23 +386,32 @@ def fig_d12(inputs: ItemInputs):
                  mark_epoch=prefit or None)
 
 
-def _accuracies(inputs: ItemInputs, activation: str, item: str):
+def accuracy_figure(inputs: ItemInputs, runs: dict[str, str], net: str):
+    """Training (left) and test (right) accuracy per epoch of each of ``runs`` (legend label ->
+    experiment), mean over repetitions with its 95% CI, titled by ``net`` (1x2); returns the
+    figure and each run's ``run_summary``."""
     fig, axes = new_figure(1, 2, sharey=True)
     finals = []
-    for bits in BITS:
-        metrics = inputs.metrics(qnn(activation, bits))
+    for label, experiment in runs.items():
+        metrics = inputs.metrics(experiment)
         for ax, split in zip(axes.flat, ("train", "test"), strict=True):
             acc = metrics["accuracy"].sel(split=split).transpose("rep", "epoch").values
             mean, ci = mean_ci95(acc)
             epochs = metrics["epoch"].values
-            (line,) = ax.plot(epochs, mean, lw=0.8, label=f"{bits} bits")
+            (line,) = ax.plot(epochs, mean, lw=0.8, label=label)
             ax.fill_between(epochs, mean - ci, mean + ci, color=line.get_color(), alpha=0.25,
                             lw=0)
-            ax.set_title(f"{activation.upper()}, {split}")
+            ax.set_title(f"{net}, {split}")
             ax.set_xlabel("epoch")
-        finals.append(run_summary(metrics, f"{bits} bits"))
+        finals.append(run_summary(metrics, label))
     axes[0, 0].set_ylabel("accuracy")
     axes[0, 0].legend(loc="lower right")
+    return fig, finals
+
+
+def _accuracies(inputs: ItemInputs, activation: str, item: str):
+    fig, finals = accuracy_figure(inputs, {f"{b} bits": qnn(activation, b) for b in BITS},
+                                  activation.upper())
     caption = (
         f"lorenzen Fig. F.{item[-2:]}: training (left) and test (right) accuracy of the "
         f"{activation.upper()} SZT nets at 4, 8 and 32 bits, mean over repetitions with its 95% "

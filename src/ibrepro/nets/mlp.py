@@ -38,20 +38,24 @@ HIDDEN_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 def _truncated_normal(std_of: Callable[[int, int], float]):
-    def init(fan_in: int, fan_out: int, generator: torch.Generator) -> torch.Tensor:
+    def init(fan_in: int, fan_out: int, generator: torch.Generator,
+             shape: tuple[int, ...] | None = None) -> torch.Tensor:
         std = std_of(fan_in, fan_out)
-        w = torch.empty(fan_in, fan_out)
+        w = torch.empty(shape or (fan_in, fan_out))
         return torch.nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std, generator=generator)
 
     return init
 
 
-def _glorot_uniform(fan_in: int, fan_out: int, generator: torch.Generator) -> torch.Tensor:
+def _glorot_uniform(fan_in: int, fan_out: int, generator: torch.Generator,
+                    shape: tuple[int, ...] | None = None) -> torch.Tensor:
     bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return torch.empty(fan_in, fan_out).uniform_(-bound, bound, generator=generator)
+    return torch.empty(shape or (fan_in, fan_out)).uniform_(-bound, bound, generator=generator)
 
 
-# Weight initialisers: (fan_in, fan_out, generator) -> (fan_in, fan_out). Biases start at zero.
+# Weight initialisers: (fan_in, fan_out, generator, shape=None) -> tensor of ``shape``, by default
+# (fan_in, fan_out); a conv layer's fans count its kernel too (Keras: fan_in = C_in k^2,
+# fan_out = C_out k^2) while its tensor is (C_in k^2, C_out). Biases start at zero.
 # Truncated normals are cut at two standard deviations (as Keras/TensorFlow's TruncatedNormal).
 INITS = {
     "truncated-normal-fan-in": _truncated_normal(lambda fan_in, fan_out: 1 / math.sqrt(fan_in)),
@@ -109,7 +113,44 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
     return outputs
 
 
-class BatchedMLP(torch.nn.Module):
+def check_hidden(activations: Sequence[str], noise_std: float, dropout: float) -> None:
+    """Raise ValueError naming the bad value: hidden activation names (keys of
+    HIDDEN_ACTIVATIONS), noise_std >= 0, dropout in [0, 1)."""
+    if unknown := sorted(set(activations) - set(HIDDEN_ACTIVATIONS)):
+        raise ValueError(f"unknown activation(s) {', '.join(map(repr, unknown))}; allowed: "
+                         f"{', '.join(HIDDEN_ACTIVATIONS)}")
+    if not noise_std >= 0:
+        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+
+
+class SoftmaxOutput:
+    """The output-side methods of the batched nets (``BatchedMLP``, ``conv.BatchedConvNet``);
+    they read the net's ``quantizers`` (empty for a float net)."""
+
+    quantizers: torch.nn.ModuleList
+
+    def logits(self, output: torch.Tensor) -> torch.Tensor:
+        """Logits of the last ``forward`` output for the cross-entropy: the output itself, or
+        for a quantized net the log of its quantized probabilities floored at
+        ``PROBABILITY_FLOOR`` (so the loss is Keras' categorical cross-entropy of the
+        renormalised quantized softmax, as in the reference code)."""
+        return torch.log(output.clamp_min(PROBABILITY_FLOOR)) if self.quantizers else output
+
+    def probabilities(self, output: torch.Tensor) -> torch.Tensor:
+        """The recorded output activity: softmax of the logits, or the quantized softmax."""
+        return output if self.quantizers else torch.softmax(output, -1)
+
+    def quantization_ranges(self) -> torch.Tensor | None:
+        """``(R, layer, 2)``: each quantized layer's [low, high] of the last forward pass
+        (hidden layers, then the output); None for a float net."""
+        if not self.quantizers:
+            return None
+        return torch.stack([torch.stack([q.low, q.high], -1) for q in self.quantizers], 1)
+
+
+class BatchedMLP(SoftmaxOutput, torch.nn.Module):
     """R fully connected nets ``widths[0] -> ... -> widths[-1]``, softmax output, one tensor each.
 
     widths: layer sizes including input and output, e.g. (12, 10, 7, 5, 4, 3, 2).
@@ -131,13 +172,7 @@ class BatchedMLP(torch.nn.Module):
         if len(activations) != len(widths) - 2:
             raise ValueError(f"{len(widths) - 2} hidden layers need as many activations, "
                              f"got {len(activations)}")
-        if unknown := sorted(set(activations) - set(HIDDEN_ACTIVATIONS)):
-            raise ValueError(f"unknown activation(s) {', '.join(map(repr, unknown))}; allowed: "
-                             f"{', '.join(HIDDEN_ACTIVATIONS)}")
-        if not noise_std >= 0:
-            raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        check_hidden(activations, noise_std, dropout)
         self.activations = list(activations)
         self.noise_std = float(noise_std)
         self.dropout = float(dropout)
@@ -173,21 +208,3 @@ class BatchedMLP(torch.nn.Module):
         return propagate(x, self.effective_weights(), self.biases, self.activations,
                          noise_std=self.noise_std, quantizers=self.quantizers,
                          dropout=self.dropout if train else 0.0)
-
-    def logits(self, output: torch.Tensor) -> torch.Tensor:
-        """Logits of the last ``forward`` output for the cross-entropy: the output itself, or
-        for a quantized net the log of its quantized probabilities floored at
-        ``PROBABILITY_FLOOR`` (so the loss is Keras' categorical cross-entropy of the
-        renormalised quantized softmax, as in the reference code)."""
-        return torch.log(output.clamp_min(PROBABILITY_FLOOR)) if self.quantizers else output
-
-    def probabilities(self, output: torch.Tensor) -> torch.Tensor:
-        """The recorded output activity: softmax of the logits, or the quantized softmax."""
-        return output if self.quantizers else torch.softmax(output, -1)
-
-    def quantization_ranges(self) -> torch.Tensor | None:
-        """``(R, layer, 2)``: each quantized layer's [low, high] of the last forward pass
-        (hidden layers, then the output); None for a float net."""
-        if not self.quantizers:
-            return None
-        return torch.stack([torch.stack([q.low, q.high], -1) for q in self.quantizers], 1)

@@ -1,10 +1,13 @@
 """Claims of Lorenzen et al. 2022: App. A (figA5, figA6): binning estimates depend on the bin
 count, "the smaller the number of bins m, the smaller the estimated H(T)" (Sec. 3.1); Sec. 4.1
 (figs. 2, 3, F.14, F.15): the 8-bit nets fit about as well as the float nets, and the softmax
-output layer compresses under exact MI."""
+output layer compresses under exact MI; MNIST (figs. E.13, F.16): the BOTTLENECK-2 net reaches
+about 90% test accuracy, the wider nets close to or above 95%, and the nets without a bottleneck
+(4X10, CONV) have trivial hidden-layer planes."""
 
 from __future__ import annotations
 
+from ibrepro.figures import lorenzen_mnist as mnist
 from ibrepro.figures.compression import THRESHOLD, compression
 from ibrepro.figures.lorenzen import (
     ACTIVATIONS,
@@ -75,3 +78,47 @@ for activation, figure in zip(ACTIVATIONS, ("fig2", "fig3"), strict=True):
                    "a fitting and a compression phase in the output SOFTMAX layer",
                    softmax_compression(activation), AtLeast(THRESHOLD),
                    mi=((qnn(activation, 8), exact_estimator(8)),)))
+
+
+# ---- MNIST (Sec. 4.2, 4.3, App. E, F): accuracies, trivial planes of the wide nets ----
+
+MNIST_ACCURACY_TOLERANCE = 0.03  # "around 90%"
+
+
+def mnist_accuracy(names: tuple[str, ...]):
+    """The smallest mean final test accuracy among the MNIST nets ``names``."""
+    def measure(inputs: ItemInputs) -> float:
+        return min(final_test_accuracy(inputs.metrics(mnist.NETS[n]))[0] for n in names)
+
+    return measure
+
+
+def trivial_hidden_fraction(names: tuple[str, ...]):
+    """Fraction of the hidden layers of the nets ``names`` whose mean exact I(X;T) stays at
+    least ``TRIVIAL_FRACTION`` of the plane's largest at every epoch (``trivial_layers``)."""
+    def measure(inputs: ItemInputs) -> float:
+        planes = [mean_plane(inputs.mi(mnist.NETS[n], exact_estimator(8))) for n in names]
+        return (sum(len(mnist.trivial_layers(p)) for p in planes)
+                / sum(p.i_xt.shape[1] - 1 for p in planes))
+
+    return measure
+
+
+WIDE = ("BOTTLENECK-4", "4X10", "CONV")
+NO_BOTTLENECK = ("4X10", "CONV")
+register(Claim("lorenzen/figF16:bottleneck-accuracy",
+               "final test accuracy of the 8-bit MNIST BOTTLENECK-2 net (mean of repetitions)",
+               mnist.CLAIMED_ACCURACY[mnist.MAIN], mnist_accuracy((mnist.MAIN,)),
+               Within(MNIST_ACCURACY_TOLERANCE), metrics=(mnist.NETS[mnist.MAIN],)))
+register(Claim("lorenzen/figF16:wide-nets-accuracy",
+               f"smallest final test accuracy of the 8-bit MNIST {', '.join(WIDE)} nets",
+               "close to or above 0.95", mnist_accuracy(WIDE),
+               AtLeast(mnist.CLAIMED_ACCURACY["wide"] - MNIST_ACCURACY_TOLERANCE),
+               metrics=tuple(mnist.NETS[n] for n in WIDE)))
+register(Claim("lorenzen/figE13:trivial-planes",
+               f"fraction of the hidden layers of {' and '.join(NO_BOTTLENECK)} with a trivial "
+               f"exact I(X;T) (at least {mnist.TRIVIAL_FRACTION:.0%} of the largest, every "
+               f"epoch)",
+               "4X10 and CONV have almost completely trivial information curves",
+               trivial_hidden_fraction(NO_BOTTLENECK), AtLeast(0.99),
+               mi=tuple((mnist.NETS[n], exact_estimator(8)) for n in NO_BOTTLENECK)))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from ibrepro.atomic import write_netcdf
+from ibrepro.nets.conv import parameter_shapes
 from ibrepro.provenance import provenance_attrs, sha256_file
-from ibrepro.train.loop import SPLITS, resolve_device, total_epochs
+from ibrepro.train.gradients import STATISTICS
+from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import snapshot_epochs
 from ibrepro.train.single_neuron import train_neuron
@@ -18,8 +21,11 @@ from ibrepro.train.writer import ActivationWriter, WeightWriter
 
 
 def layer_names(spec: dict) -> list[str]:
-    """Display names of the recorded layers: ``"tanh 1"``, ..., ``"softmax"``."""
-    return [f"{name} {i}" for i, name in enumerate(spec["activations"], 1)] + ["softmax"]
+    """Display names of the recorded layers: ``"tanh 1"``, ..., ``"softmax"``; conv layers are
+    ``"conv 1"``, ... (then e.g. ``"relu 3"``)."""
+    conv = len(spec.get("conv", []))
+    return [f"{'conv' if i <= conv else name} {i}"
+            for i, name in enumerate(spec["activations"], 1)] + ["softmax"]
 
 
 def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str | Path,
@@ -29,8 +35,10 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
 
     Writes ``activations.nc`` and ``weights.nc`` while training (streamed, atomic) and then
     ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version, device,
-    dataset checksum). Under a bad-fit policy (``train.restart``) all three also carry
-    ``restarts`` and ``seed_index``, JSON lists with one entry per repetition.
+    dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the gradient
+    statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
+    (``train.restart``) all three also carry ``restarts`` and ``seed_index``, JSON lists with
+    one entry per repetition.
     """
     data = xr.load_dataset(dataset_path)
     x, y = data["x"].values, data["y"].values
@@ -42,15 +50,19 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     )
     epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
-    widths = [*spec["hidden"], *([] if neuron else [int(y.max()) + 1])]
+    image_shape = json.loads(data.attrs.get("image_shape", "null"))  # [C, H, W] of images
+    widths = spec["hidden"] if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
+    shapes = (parameter_shapes(image_shape, spec["conv"], spec["hidden"], widths[-1])
+              if spec.get("conv") else pairwise([x.shape[1], *widths]))
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
-        widths=[x.shape[1], *widths], activations=spec["activations"],
+        shapes=shapes, activations=spec["activations"],
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
+        conv={"conv": spec["conv"], "image_shape": image_shape} if spec.get("conv") else None,
     ) as weights:
         if neuron:
             history = train_neuron(
@@ -59,7 +71,8 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         else:
             history, restarts, seed_index = train_with_restarts(
                 spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress)
+                on_weights=weights.write, device=torch_device, progress=progress,
+                image_shape=image_shape)
         if "bad_fit" in spec:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}
@@ -76,4 +89,17 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         },
         coords=coords, attrs=attrs,
     )
+    if history.gradients is not None:
+        metrics = metrics.merge(gradient_statistics(history.gradients, epochs))
     write_netcdf(metrics, metrics_path)
+
+
+def gradient_statistics(gradients: np.ndarray, epochs: np.ndarray) -> xr.Dataset:
+    """``History.gradients`` ``(rep, snapshot, statistic, layer)`` as metrics.nc variables
+    ``(rep, snapshot_epoch, layer)``, one per ``train.gradients.STATISTICS`` (layer 1-based,
+    the last the output; NaN at epoch 0, before any update)."""
+    coords = {"snapshot_epoch": np.asarray(epochs), "layer": np.arange(1, gradients.shape[-1] + 1)}
+    dims = ("rep", "snapshot_epoch", "layer")
+    return xr.Dataset({name: (dims, gradients[:, :, i], {"long_name": description})
+                       for i, (name, description) in enumerate(STATISTICS.items())},
+                      coords=coords)

@@ -24,8 +24,10 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ibrepro.data.labels import shuffle_train_labels
+from ibrepro.nets.conv import BatchedConvNet, conv_shapes
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.regularisation import parseval_retraction_
+from ibrepro.train.gradients import STATISTICS, GradientMoments
 from ibrepro.train.shuffle import epoch_order
 
 WARMUP_EPOCHS = 3  # eager epochs on a side stream before CUDA graph capture (PyTorch's recipe)
@@ -38,6 +40,9 @@ class History:
 
     loss: np.ndarray  # (rep, epoch, split) float64, mean cross-entropy in nats
     accuracy: np.ndarray  # (rep, epoch, split) float64
+    # with spec["gradient_stats"]: (rep, snapshot, statistic, layer) float64, the statistics of
+    # train.gradients.STATISTICS over each snapshot epoch's mini-batches (NaN at epoch 0)
+    gradients: np.ndarray | None = None
 
 
 def repetition_seeds(seed: int, repetitions: int) -> list[int]:
@@ -59,18 +64,49 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def layer_widths(spec: dict, classes: int,
+                 image_shape: tuple[int, int, int] | None = None) -> list[int]:
+    """Units of each recorded layer: C*H*W per conv layer (``spec["conv"]``, on inputs of
+    ``image_shape``), then the dense hidden widths and the ``classes`` outputs."""
+    conv = []
+    if spec.get("conv"):
+        _require_image_shape(spec, image_shape)
+        conv = [c * h * w for c, h, w in conv_shapes(image_shape, spec["conv"])]
+    return [*conv, *spec["hidden"], classes]
+
+
+def _require_image_shape(spec: dict, image_shape: tuple[int, int, int] | None) -> None:
+    if image_shape is None:
+        raise ValueError(f"experiment {spec.get('name')!r} has conv layers, but its dataset "
+                         f"{spec.get('dataset')!r} has no image shape (attr image_shape, as an "
+                         f"mnist dataset's); use a dataset of images or remove conv")
+
+
+def build_model(spec: dict, features: int, classes: int, seeds: list[int],
+                image_shape: tuple[int, int, int] | None = None) -> BatchedMLP | BatchedConvNet:
+    """The batched net of ``spec``: a ``BatchedConvNet`` on inputs of ``image_shape`` (C, H, W)
+    when ``spec["conv"]`` lists conv layers, else a ``BatchedMLP`` on ``features`` inputs."""
+    options = dict(noise_std=spec.get("noise_std", 0.0), bits=spec.get("bits"),
+                   dropout=spec.get("dropout", 0.0))
+    if not spec.get("conv"):
+        return BatchedMLP([features, *spec["hidden"], classes], spec["activations"], seeds,
+                          spec["init"], weight_norm=spec.get("weight_norm", False), **options)
+    _require_image_shape(spec, image_shape)
+    if spec.get("weight_norm"):
+        raise ValueError(f"experiment {spec.get('name')!r}: weight_norm applies to MLPs only, "
+                         f"not to conv nets")
+    return BatchedConvNet(image_shape, spec["conv"], spec["hidden"], classes,
+                          spec["activations"], seeds, spec["init"], **options)
+
+
 class _BatchedRun:
     """Model, optimizer and static buffers of one batched training run."""
 
     def __init__(self, spec: dict, x: torch.Tensor, y: torch.Tensor, train: torch.Tensor,
-                 seeds: list[int]):
+                 seeds: list[int], image_shape: tuple[int, int, int] | None = None):
         device = x.device
-        widths = [x.shape[1], *spec["hidden"], int(y.max()) + 1]
-        self.model = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
-                                noise_std=spec.get("noise_std", 0.0),
-                                bits=spec.get("bits"),
-                                weight_norm=spec.get("weight_norm", False),
-                                dropout=spec.get("dropout", 0.0)).to(device)
+        self.model = build_model(spec, x.shape[1], int(y.max()) + 1, seeds,
+                                 image_shape).to(device)
         self.parseval = spec.get("parseval", 0.0)
         if self.parseval and self.model.gains:
             raise ValueError("parseval and weight_norm exclude each other: choose one")
@@ -90,14 +126,20 @@ class _BatchedRun:
         self.x_train, self.y_train = x[train], y[train]
         self.seeds = torch.tensor(seeds, dtype=torch.int64, device=device)
         self.batch_size = spec["batch_size"]
-        repetitions, n_units = len(seeds), sum(widths[1:])
+        repetitions = len(seeds)
+        n_units = sum(layer_widths(spec, int(y.max()) + 1, image_shape))
         self.activations = torch.zeros(repetitions, len(y), n_units, device=device)
         self.metrics = torch.zeros(repetitions, 2, len(SPLITS), device=device)  # loss, accuracy
         self.epoch = torch.zeros((), dtype=torch.int64, device=device)
+        self.moments = (GradientMoments(self.model.weights) if spec.get("gradient_stats")
+                        else None)
 
     def train_epoch(self, record: bool = True) -> None:
         """One epoch of mini-batch updates in each repetition's own order, then ``evaluate``."""
         order = epoch_order(self.seeds, self.epoch, len(self.y_train))
+        moments = self.moments if record else None
+        if moments is not None:
+            moments.reset()
         for start in range(0, order.shape[1], self.batch_size):
             batch = order[:, start:start + self.batch_size]  # (R, B)
             logits = self.model.logits(self.model(self.x_train[batch], train=True)[-1])
@@ -105,6 +147,8 @@ class _BatchedRun:
                                    reduction="none").mean(dim=1).sum()
             self.optimizer.zero_grad(set_to_none=False)
             loss.backward()
+            if moments is not None:
+                moments.add([w.grad for w in self.model.weights])
             self.optimizer.step()
             if self.parseval:
                 parseval_retraction_(self.model.weights, self.parseval)
@@ -133,7 +177,7 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
           snapshot_epochs: np.ndarray, on_snapshot: Callable[[int, np.ndarray], None],
           device: torch.device, seeds: list[int] | None = None, progress: bool = True,
           on_weights: Callable[[int, list[np.ndarray], list[np.ndarray]], None] | None = None,
-          ) -> History:
+          image_shape: tuple[int, int, int] | None = None) -> History:
     """Train ``spec["repetitions"]`` nets of ``spec`` together; return their history.
 
     x: ``(sample, feature)`` inputs, y: ``(sample,)`` int labels, train_mask: bool ``(sample,)``.
@@ -162,6 +206,12 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     towards orthonormal after each update (``parseval_retraction_``); ``spec["weight_norm"]``
     trains W = g v / ||v|| (``on_weights`` gets the effective W); ``spec["dropout"]`` = p
     drops hidden outputs in the updates only, never in the evaluation.
+    With ``spec["gradient_stats"]`` true, ``History.gradients`` holds the gradient statistics
+    (``train.gradients``) of each snapshot epoch's mini-batches, in sorted snapshot order (the
+    weights' parameters: v under weight_norm); other runs compute none.
+    With ``spec["conv"]`` the nets are ``BatchedConvNet``s on x reshaped to ``image_shape``
+    (C, H, W) (``build_model``); ``on_weights`` then gets each conv layer's weights in the
+    matmul layout ``(rep, C_in*k*k, C_out)`` (``nets.conv``) and its ``(rep, C_out)`` biases.
     """
     torch.manual_seed(spec["seed"])  # the hidden-layer noise (if any) draws from it
     run = _BatchedRun(
@@ -170,9 +220,13 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         torch.as_tensor(y, dtype=torch.int64, device=device),
         torch.as_tensor(train_mask, device=device),
         seeds or repetition_seeds(spec["seed"], spec["repetitions"]),
+        image_shape,
     )
     epochs, snapshots = total_epochs(spec), {int(e) for e in snapshot_epochs}
     history = torch.zeros(epochs + 1, *run.metrics.shape, device=device)
+    snapshot_order = {e: i for i, e in enumerate(sorted(snapshots))}
+    gradients = (np.full((len(run.seeds), len(snapshots), len(STATISTICS),
+                          len(run.model.weights)), np.nan) if run.moments else None)
     prefit = spec.get("prefit", {"epochs": 0})
     true_labels = run.y_train.clone()
     if prefit["epochs"]:
@@ -186,6 +240,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
             ranges = run.model.quantization_ranges()
             on_snapshot(epoch, _host_copy(run.activations),
                         *([] if ranges is None else [_host_copy(ranges)]))
+            if gradients is not None and epoch > 0:
+                gradients[:, snapshot_order[epoch]] = _host_copy(
+                    run.moments.norms(run.model.weights))
             if on_weights is not None:
                 on_weights(epoch, [_host_copy(w) for w in run.model.effective_weights()],
                            [_host_copy(b)[:, 0] for b in run.model.biases])
@@ -202,7 +259,7 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
         record(epoch)
     history = history.double().cpu().numpy()  # (epoch, rep, metric, split)
     return History(loss=history[:, :, 0].transpose(1, 0, 2),
-                   accuracy=history[:, :, 1].transpose(1, 0, 2))
+                   accuracy=history[:, :, 1].transpose(1, 0, 2), gradients=gradients)
 
 
 def _host_copy(t: torch.Tensor) -> np.ndarray:

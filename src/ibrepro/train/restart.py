@@ -58,6 +58,8 @@ def train_with_restarts(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np
                       on_snapshot=partial(on_snapshot, reps=bad),
                       on_weights=on_weights and partial(on_weights, reps=bad), **options)
         history.loss[bad], history.accuracy[bad] = rerun.loss, rerun.accuracy
+        if history.gradients is not None:
+            history.gradients[bad] = rerun.gradients
         restarts[bad] += 1
         seed_index[bad] = np.arange(used, used + len(bad))
         used += len(bad)

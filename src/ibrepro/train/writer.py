@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import netCDF4
@@ -135,19 +135,25 @@ class WeightWriter(_SnapshotWriter):
     Layer l maps T_{l-1} (T_0 = x) to S_l = act_l(T_{l-1} W_l + b_l); attrs ``activations``
     (JSON list of the hidden activations; the output is softmax) and ``noise_std`` (beta of
     the N(0, beta^2) noise added to each hidden S_l) say how to re-propagate inputs.
+    A conv net's file also has attrs ``conv`` (JSON list of its conv layers' ``{channels,
+    kernel, pool}``) and ``image_shape`` (JSON [C, H, W]); its conv layer l's weight is in the
+    matmul layout of ``nets.conv``: in_l = C_in*k*k (input channel, kernel row, kernel column),
+    out_l = C_out, and bias_l per output channel.
     """
 
     @classmethod
     @contextlib.contextmanager
     def create(cls, target: str | Path, *, repetitions: int, epochs: Sequence[int],
-               widths: Sequence[int], activations: Sequence[str], noise_std: float,
-               attrs: dict[str, str]) -> Iterator[WeightWriter]:
-        """widths: layer sizes from input to output, e.g. (12, 10, 7, 5, 4, 3, 2)."""
+               shapes: Iterable[tuple[int, int]], activations: Sequence[str],
+               noise_std: float, attrs: dict[str, str],
+               conv: dict | None = None) -> Iterator[WeightWriter]:
+        """shapes: each layer's (fan_in, fan_out), input to output, e.g. (12, 10), (10, 7), ...;
+        conv: ``{"conv": [...], "image_shape": (C, H, W)}`` for a conv net."""
         attrs = {**attrs, "activations": json.dumps(list(activations)),
-                 "noise_std": float(noise_std)}
+                 "noise_std": float(noise_std),
+                 **{key: json.dumps(list(value)) for key, value in (conv or {}).items()}}
         with cls._open(target, repetitions, epochs, attrs) as writer:
             nc = writer._nc
-            shapes = zip(widths[:-1], widths[1:], strict=False)
             for layer, (fan_in, fan_out) in enumerate(shapes, 1):
                 nc.createDimension(f"in_{layer}", fan_in)
                 nc.createDimension(f"out_{layer}", fan_out)
