@@ -36,6 +36,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/measure.smk"
+include: "workflow/rules/prune.smk"
 include: "workflow/rules/render.smk"
 include: "workflow/rules/report.smk"
 

@@ -53,6 +53,30 @@ def _metrics(experiment: str, rng) -> xr.Dataset:
     )
 
 
+def _pruning(experiment: str, rng) -> xr.Dataset:
+    """Two rounds of the pruning loop (``train.pruning``): the 10-hidden-layer big net, then
+    the net without layers 8-10."""
+    layers, plane = 11, ("round", "rep", "epoch", "layer")
+    origin = np.array([np.arange(1, 12), [1, 2, 3, 4, 5, 6, 7, 11, 0, 0, 0]])
+    i_xt = rng.uniform(0, 12, (2, REPS, len(MI_EPOCHS), layers))
+    i_xt[1, ..., 8:] = np.nan
+    return xr.Dataset(
+        {"I_XT": (plane, i_xt), "I_TY": (plane, i_xt / 12),
+         "origin": (("round", "layer"), origin),
+         "layer_name": (("round", "layer"), np.where(origin > 0, "l", "")),
+         "hidden": ("round", ["10-7-5-4-3-3-3-3-3-3", "10-7-5-4-3-3-3"]),
+         "stop_epoch": ("round", [4, 10]),
+         "accuracy": (("round", "rep", "split"), rng.uniform(0.5, 1, (2, REPS, 2))),
+         "distance": (("round", "pair"), rng.uniform(0, 0.1, (2, layers - 2))),
+         "removed": (("round", "layer"), [(origin[0] >= 8) & (origin[0] <= 10), [False] * 11])},
+        coords={"round": [0, 1], "rep": np.arange(REPS), "epoch": MI_EPOCHS,
+                "layer": np.arange(1, layers + 1), "pair": np.arange(1, layers - 1),
+                "split": ["train", "test"]},
+        attrs={"units": "bits", "H_X": 12.0, "H_Y": 1.0, "estimator": "bin-size-0.07",
+               "threshold": 0.05, "prunable_from": 6, "patience": 100, "experiment": experiment},
+    )
+
+
 def _activations(path, rng):
     """A tiny activations file of the SZT net's layer widths at the MI epochs (real writer)."""
     widths, samples = [10, 7, 5, 4, 3, 2], 32
@@ -91,6 +115,8 @@ def results(tmp_path_factory, dataset_spec):
             _write(_metrics(experiment, rng), paths[f"metrics/{experiment}"])
         for name in item.datasets:
             _write(build_dataset(name, dataset_spec(name)), paths[f"data/{name}"])
+        for experiment in item.pruning:
+            _write(_pruning(experiment, rng), paths[f"pruning/{experiment}"])
     return root
 
 

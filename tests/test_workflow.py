@@ -111,9 +111,12 @@ def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
 
 def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(built):
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/binning.py")
-    readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)}
+    pruned = SPEC.pruning["estimator"] in BINNING  # the pruning loop estimates by binning
+    readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)
+               or (pruned and get_item(item).pruning)}
     # no data or train job; figure and table jobs only for the items reading a binning estimate
-    assert set(jobs) == {"estimate", "reproduction", *(get_item(i).kind for i in readers)}
+    assert set(jobs) == {"estimate", "reproduction", *(["prune"] if pruned else []),
+                         *(get_item(i).kind for i in readers)}
     # every built MI file of a binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
         f"results/quick/mi/{e}/{s}.nc" for e, s in SPEC.mi_pairs() if s in BINNING)

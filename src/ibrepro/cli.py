@@ -4,6 +4,7 @@
     ibrepro train SPEC_JSON --dataset D --activations A --metrics M --weights W [--device auto]
     ibrepro estimate SPEC_JSON --activations A [--weights W] --out MI [--device auto]
     ibrepro measure SPEC_JSON --activations A --out F [--device auto]
+    ibrepro prune SPEC_JSON --dataset D --out F [--device auto]   (rip §2.5's pruning loop)
     ibrepro render ID --results results/quick
     ibrepro report --results results/quick CLAIM_ID ...   (the reproduction report)
     ibrepro provenance FILE               (the chain from a figure/table/NetCDF to its datasets)
@@ -63,6 +64,14 @@ def _measure(args) -> None:
 
     _limit_threads(args.threads)
     apply_measure(json.loads(args.spec), args.activations, args.out, device=args.device)
+
+
+def _prune(args) -> None:
+    from ibrepro.train.pruning import prune_file
+
+    _limit_threads(args.threads)
+    prune_file(json.loads(args.spec), args.dataset, args.out, device=args.device,
+               progress=not args.no_progress)
 
 
 def _render(args) -> None:
@@ -140,6 +149,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (epochs, ETA)")
+    p = command("prune", _prune, "rip's pruning loop: train, estimate, prune, retrain")
+    p.add_argument("spec", help="JSON: experiment, estimator, threshold, prunable_from, patience")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     for name, func, what, help in (
         ("estimate", _estimate, "estimator", "apply one estimator to one run's activations"),
         ("measure", _measure, "measure", "compute one measure of one run's activations"),

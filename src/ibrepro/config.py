@@ -37,6 +37,7 @@ class Spec:
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
     estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
     early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
+    pruning: dict = field(default_factory=dict)  # {"estimator", "threshold", "prunable_from"}
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
@@ -118,6 +119,9 @@ def load(config: dict) -> Spec:
                             f"a dataset; defined: {', '.join(sorted(datasets))}")
     for item_id in config["figures"]:
         problems.extend(_figure_problems(item_id, experiments, estimator_specs, datasets))
+    if config["pruning"]["estimator"] not in estimator_specs:
+        problems.append(f"config.pruning.estimator: {config['pruning']['estimator']!r} is not an "
+                        f"estimator; defined: {', '.join(sorted(estimator_specs))}")
     in_full = config["estimates"][config["scale"]]
     problems.extend(f"config.estimates.{config['scale']}: {e!r} is not an experiment; defined: "
                     f"{', '.join(sorted(experiments))}"
@@ -129,7 +133,8 @@ def load(config: dict) -> Spec:
                 experiments=experiments, estimators=estimator_specs,
                 figures=tuple(config["figures"]), measures=measure_specs,
                 estimates=None if in_full == "all" else tuple(in_full),
-                early_stopping=_scaled(config["early_stopping"], config["scale"]))
+                early_stopping=_scaled(config["early_stopping"], config["scale"]),
+                pruning=config["pruning"])
 
 
 def _scaled(entry: dict, scale: str) -> dict:
@@ -199,7 +204,8 @@ def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
     except (KeyError, ValueError) as error:
         return [f"config.figures: {error.args[0]}"]
     where = f"config.figures: {item_id} reads"
-    needed_experiments = {e for e, _ in item.mi} | set(item.activations) | set(item.metrics)
+    needed_experiments = ({e for e, _ in item.mi} | set(item.activations) | set(item.metrics)
+                          | set(item.pruning))
     method = {s: spec["method"] for s, spec in estimator_specs.items()
               if spec["method"] in estimators.METHODS}
     inapplicable = [f"{where} ({e}, {s}), but {reason}" for e, s in sorted(item.mi)

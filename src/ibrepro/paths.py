@@ -23,3 +23,8 @@ def mi_file(results: str | Path, experiment: str, estimator: str) -> Path:
 
 def measure_file(results: str | Path, experiment: str, measure: str) -> Path:
     return Path(results) / "measures" / experiment / f"{measure}.nc"
+
+
+def pruning_file(results: str | Path, experiment: str) -> Path:
+    """The pruning loop's rounds from the big net ``experiment`` (``train.pruning``)."""
+    return Path(results) / "pruning" / f"{experiment}.nc"

@@ -65,6 +65,24 @@ def experiment_dataset(wildcards):
     return str(paths.dataset_file(RESULTS, SPEC.experiments[wildcards.experiment]["dataset"]))
 
 
+def pruning_spec(wildcards):
+    """The pruning loop's JSON: the big net, the estimator, the config's pruning and early
+    stopping settings (``ibrepro prune``)."""
+    settings = SPEC.pruning
+    return json.dumps({"experiment": SPEC.experiments[wildcards.experiment],
+                       "estimator": SPEC.estimators[settings["estimator"]],
+                       "threshold": settings["threshold"],
+                       "prunable_from": settings["prunable_from"],
+                       "patience": SPEC.early_stopping["patience"]}, sort_keys=True)
+
+
+def pruning_fingerprint(wildcards):
+    """Hash of the pruning estimator's source and parameters (``estimator_fingerprint``):
+    editing binning.py reruns the pruning loops that estimate by binning."""
+    spec = SPEC.estimators[SPEC.pruning["estimator"]]
+    return estimators.fingerprint(spec["method"], spec["params"])
+
+
 def estimator_spec(wildcards):
     return json.dumps(SPEC.estimators[wildcards.estimator], sort_keys=True)
 

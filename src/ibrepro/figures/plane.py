@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 
 # one sequential colormap per layer (light -> dark), so hue = layer and shade = epoch
 LAYER_CMAPS = ("Blues", "Oranges", "Greens", "Reds", "Purples", "Greys",
-               "YlOrBr", "PuRd", "BuGn", "RdPu")
+               "YlOrBr", "PuRd", "BuGn", "RdPu", "YlGn")  # 11: rip's big nets (rip/fig8)
 SHADE_RANGE = (0.35, 1.0)  # colormap fraction used for the first and the last epoch
 EPOCH_CMAP = "viridis_r"  # where epochs (not layers) are the curves: later = darker
 

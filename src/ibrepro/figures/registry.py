@@ -18,7 +18,7 @@ import xarray as xr
 
 from ibrepro.figures.save import STYLE, save_figure, save_table
 from ibrepro.fingerprint import source_fingerprint
-from ibrepro.paths import dataset_file, mi_file, run_file
+from ibrepro.paths import dataset_file, mi_file, pruning_file, run_file
 from ibrepro.provenance import provenance_attrs
 from ibrepro.registry import Registry
 
@@ -75,6 +75,10 @@ class ItemInputs:
         """``runs/<experiment>/metrics.nc``: loss, accuracy ``(rep, epoch, split)``."""
         return self._load(f"metrics/{experiment}")
 
+    def pruning(self, experiment: str) -> xr.Dataset:
+        """``pruning/<experiment>.nc``: the pruning loop's rounds (``train.pruning.prune``)."""
+        return self._load(f"pruning/{experiment}")
+
     def option(self, name: str) -> dict:
         """The resolved config section ``name`` (e.g. ``early_stopping``) the item declares."""
         if name not in self.options:
@@ -108,6 +112,7 @@ class Item:
     datasets: tuple[str, ...] = ()
     description: str = ""
     options: tuple[str, ...] = ()
+    pruning: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -130,14 +135,15 @@ def get(item_id: str) -> Item:
 
 
 def declared_paths(results_root: str | Path, *, mi=(), activations=(), metrics=(),
-                   datasets=()) -> dict[str, Path]:
+                   datasets=(), pruning=()) -> dict[str, Path]:
     """Name -> path of declared inputs, as ``ItemInputs`` names them: ``mi/<experiment>/
-    <estimator>``, ``activations/<experiment>``, ``metrics/<experiment>``, ``data/<dataset>``
-    (also used by report claims)."""
+    <estimator>``, ``activations/<experiment>``, ``metrics/<experiment>``, ``data/<dataset>``,
+    ``pruning/<experiment>`` (also used by report claims)."""
     paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in mi}
     paths |= {f"activations/{e}": run_file(results_root, e, "activations") for e in activations}
     paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in metrics}
     paths |= {f"data/{d}": dataset_file(results_root, d) for d in datasets}
+    paths |= {f"pruning/{e}": pruning_file(results_root, e) for e in pruning}
     return paths
 
 
@@ -145,7 +151,7 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
     """Name -> path of every file the item reads, e.g. ``{"mi/szt-tanh/bin-size-0.07": ...}``."""
     item = get(item_id)
     return declared_paths(results_root, mi=item.mi, activations=item.activations,
-                          metrics=item.metrics, datasets=item.datasets)
+                          metrics=item.metrics, datasets=item.datasets, pruning=item.pruning)
 
 
 DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.")  # modules an item's drawing may use
@@ -203,7 +209,7 @@ def render(item_id: str, results_root: str | Path, options: dict | None = None) 
         raise FileNotFoundError(f"{item_id}: missing input file(s): {', '.join(missing)}")
     stem = output_paths(item_id, results_root)[0].with_suffix("")
     spec = {"item": item_id, "mi": item.mi, "metrics": item.metrics, "datasets": item.datasets,
-            "options": options}
+            "pruning": item.pruning, "options": options}
     provenance = provenance_attrs(spec=spec, inputs=paths, item=item_id)
     with matplotlib.rc_context(STYLE):
         with ItemInputs(item_id, paths, options) as inputs:

@@ -58,36 +58,42 @@ def _final_ixt(plane: Plane) -> str:
     return ", ".join(f"{v:.2f}" for v in plane.i_xt[-1])
 
 
-def fig1(inputs: ItemInputs):
-    """IP of szt-tanh at the four bin sizes (2×2)."""
-    mean, std, reps = final_test_accuracy(inputs.metrics("szt-tanh"))
+def bin_sizes_figure(inputs: ItemInputs, experiment: str, net: str, paper: str):
+    """IP of ``experiment`` at the four bin sizes (2×2): rip Fig. 1 (SZT) and Fig. 11
+    (MNIST-138). net: the net's name in titles; paper: rip's score, for the caption."""
+    mean, std, reps = final_test_accuracy(inputs.metrics(experiment))
     fig, axes = new_figure(2, 2, sharex=True, sharey=True)
     finals = []
     for i, (ax, size) in enumerate(zip(axes.flat, BIN_SIZES, strict=True)):
-        plane = mean_plane(inputs.mi("szt-tanh", bin_size_estimator(size)))
+        plane = mean_plane(inputs.mi(experiment, bin_size_estimator(size)))
         information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
                           units=plane.units, legend=i == 0)
         ax.set_title(f"bin size {size}")
         ax.label_outer()
         finals.append(f"bin size {size}: {_final_ixt(plane)}")
-    fig.suptitle(f"Information Plane, tanh SZT net (score: {mean:.4f})")
+    fig.suptitle(f"Information Plane, {net} (score: {mean:.4f})")
     caption = (
-        f"Information plane of the SZT tanh net (szt-tanh) under fixed-width binning with bin "
+        f"Information plane of the {net} ({experiment}) under fixed-width binning with bin "
         f"sizes {', '.join(map(str, BIN_SIZES))} (estimators "
         f"{', '.join(bin_size_estimator(s) for s in BIN_SIZES)}). {plane_summary(plane)} "
         f"Score = final test accuracy {mean:.4f} ± {std:.4f} (mean ± std over {reps} "
-        f"repetitions; rip: 0.9707, one net). Last-epoch I(X;T) per layer "
+        f"repetitions; rip: {paper}). Last-epoch I(X;T) per layer "
         f"({', '.join(plane.layer_names)}): {'; '.join(finals)}."
     )
     return fig, caption
 
 
-def fig2(inputs: ItemInputs):
-    """IP of the two mixed nets at bin size 0.07 (1×2)."""
+def fig1(inputs: ItemInputs):
+    return bin_sizes_figure(inputs, "szt-tanh", "tanh SZT net", "0.9707, one net")
+
+
+def mixed_figure(inputs: ItemInputs, nets: tuple[tuple[str, str], ...], data: str):
+    """IP of the two mixed nets ``nets`` ((experiment, title) pairs) at bin size 0.07 (1×2):
+    rip Fig. 2 (SZT) and Fig. 12 (MNIST-138); data: the dataset's name in the caption."""
     estimator = bin_size_estimator(0.07)
     fig, axes = new_figure(1, 2, sharex=True, sharey=True)
     parts = []
-    for ax, (experiment, title) in zip(axes.flat, MIXED, strict=True):
+    for ax, (experiment, title) in zip(axes.flat, nets, strict=True):
         plane = mean_plane(inputs.mi(experiment, estimator))
         mean, std, reps = final_test_accuracy(inputs.metrics(experiment))
         information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
@@ -97,9 +103,13 @@ def fig2(inputs: ItemInputs):
         parts.append(f"{title} ({experiment}, layers {', '.join(plane.layer_names)}): final test "
                      f"accuracy {mean:.4f} ± {std:.4f} over {reps} repetitions, last-epoch "
                      f"I(X;T) per layer {_final_ixt(plane)}")
-    caption = (f"Information planes of the mixed SZT nets, binning with bin size 0.07 "
+    caption = (f"Information planes of the mixed {data} nets, binning with bin size 0.07 "
                f"({estimator}). {plane_summary(plane)} {'; '.join(parts)}.")
     return fig, caption
+
+
+def fig2(inputs: ItemInputs):
+    return mixed_figure(inputs, MIXED, "SZT")
 
 
 def fig17(inputs: ItemInputs):
@@ -203,10 +213,12 @@ def histogram_layers(acts: xr.Dataset) -> list[int]:
     return [4, 5, int(acts["layer"].values.max())]
 
 
-def run_occupancy(inputs: ItemInputs, experiment: str) -> Occupancy:
+def run_occupancy(inputs: ItemInputs, experiment: str, *,
+                  size: float = HISTOGRAM_SIZE) -> Occupancy:
     """:func:`bin_occupancy` of rip's histogram layers at rip's (scaled) histogram epochs."""
     acts = inputs.activations(experiment)
-    return bin_occupancy(acts, histogram_epochs(acts["epoch"].values), histogram_layers(acts))
+    return bin_occupancy(acts, histogram_epochs(acts["epoch"].values), histogram_layers(acts),
+                         size=size)
 
 
 def _occupied(occ: Occupancy) -> str:
@@ -256,12 +268,15 @@ def fig4(inputs: ItemInputs):
     return fig, caption
 
 
-def fig5(inputs: ItemInputs):
-    """Bin-occupancy histograms (3×2): rows layer 4, layer 5, output; columns tanh, relu."""
-    fig, axes = new_figure(3, 2, height=7.5)
+def histogram_figure(inputs: ItemInputs, runs: tuple[tuple[str, str, float], ...],
+                     data: str) -> tuple:
+    """Bin-occupancy histograms: rows layer 4, layer 5, output; one column per run of ``runs``
+    ((experiment, title, bin size)). Returns the figure and the caption's middle part: the
+    epochs, the layout and each run's occupied bins (rip Figs. 5, 13, 14; data: the dataset)."""
+    fig, axes = new_figure(3, len(runs), height=7.5)
     parts = []
-    for col, (experiment, title) in enumerate(CURVES):
-        occ = run_occupancy(inputs, experiment)
+    for col, (experiment, title, size) in enumerate(runs):
+        occ = run_occupancy(inputs, experiment, size=size)
         colours = [epoch_cmap(c) for c in np.linspace(0.2, 0.95, len(occ.epochs))]
         for row, name in enumerate(occ.layer_names):
             ax = axes[row, col]
@@ -269,27 +284,35 @@ def fig5(inputs: ItemInputs):
                 ax.stairs(occ.counts[row, j], occ.edges, color=colours[j], lw=0.9,
                           label=f"epoch {epoch}")
             filled = np.flatnonzero(occ.counts[row].sum(axis=0))
-            ax.set_xlim(occ.edges[filled[0]] - HISTOGRAM_SIZE,
-                        occ.edges[filled[-1] + 1] + HISTOGRAM_SIZE)
+            ax.set_xlim(occ.edges[filled[0]] - size, occ.edges[filled[-1] + 1] + size)
             ax.set_yscale("log")
             ax.set_title(f"{title}: {name}")
-            ax.set_xlabel("activation (bins of 0.07)")
+            ax.set_xlabel(f"activation (bins of {size})")
             ax.set_ylabel("values per bin")
-        parts.append(f"{title} ({experiment}, {occ.repetitions} repetitions) occupied bins "
-                     f"{_occupied(occ)}")
+        parts.append(f"{title} ({experiment}, {occ.repetitions} repetitions, bin size {size}) "
+                     f"occupied bins {_occupied(occ)}")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside upper center",
                ncols=len(occ.epochs))
+    last = int(inputs.activations(experiment)["epoch"].max())
     caption = (
-        f"rip Fig. 5: bin-occupancy histograms of layer 4, layer 5 and the output layer of the "
-        f"SZT tanh (left) and relu (right) nets, bins of size 0.07 as the bin-size-0.07 "
-        f"estimator (floor(t / 0.07)), all units of the layer pooled, counts per net (mean over "
+        f"bin-occupancy histograms of layer 4, layer 5 and the output layer of the {data} "
+        f"{' and '.join(title for _, title, _ in runs)} nets, bins floor(t / size) as the "
+        f"bin-size estimators, all units of the layer pooled, counts per net (mean over "
         f"repetitions, log scale: a gap is an empty bin), darker = later epoch. "
-        f"{_epoch_note(occ.epochs, int(inputs.activations(experiment)['epoch'].max()))}. "
-        f"{'; '.join(parts)}. rip: with training the deeper tanh layers pile into the extreme "
-        f"bins and empty the others; the relu layers leave the 0 bin and fill empty bins; the "
-        f"output ends in the bins of 0 and 1."
+        f"{_epoch_note(occ.epochs, last)}. {'; '.join(parts)}."
     )
     return fig, caption
+
+
+def fig5(inputs: ItemInputs):
+    """Bin-occupancy histograms (3×2): rows layer 4, layer 5, output; columns tanh, relu."""
+    fig, caption = histogram_figure(
+        inputs, tuple((e, t, HISTOGRAM_SIZE) for e, t in CURVES), "SZT")
+    return fig, (
+        f"rip Fig. 5: {caption} rip: with training the deeper tanh layers pile into the "
+        f"extreme bins and empty the others; the relu layers leave the 0 bin and fill empty "
+        f"bins; the output ends in the bins of 0 and 1."
+    )
 
 
 class Table1Row(NamedTuple):

@@ -63,8 +63,11 @@ def snapshot_at(snapshots: np.ndarray, epoch: int) -> int:
     return int(np.searchsorted(snapshots, epoch, side="right") - 1)
 
 
-def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str):
-    """rip's layout: top early (left) and perfect (right) stopping, bottom full training."""
+def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray, *,
+                  label: str = "") -> str:
+    """rip's layout on ``axes`` (2×2): top early (left) and perfect (right) stopping, bottom
+    full training with the stop ringed; returns the caption's sentence on the stops.
+    label: prefixed to the panel titles (e.g. the net, where a figure holds several)."""
     metrics = inputs.metrics(experiment)
     plane = mean_plane(inputs.mi(experiment, ESTIMATOR))
     val = metrics["loss"].sel(split="test").transpose("rep", "epoch")
@@ -75,7 +78,6 @@ def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str
              "perfect": int(perfect_stop_epoch(mean_loss, epochs))}
     per_rep = {"early": early_stop_epoch(val.values, epochs, patience=patience),
                "perfect": perfect_stop_epoch(val.values, epochs)}
-    fig, axes = new_figure(2, 2, sharex=True, sharey=True)
     parts = []
     for col, (name, stop) in enumerate(stops.items()):
         k = snapshot_at(plane.epochs, stop) + 1
@@ -83,7 +85,7 @@ def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str
         information_plane(ax, plane.i_xt[:k], plane.i_ty[:k], plane.epochs[:k],
                           plane.layer_names, units=plane.units, legend=col == 0)
         acc = metrics["accuracy"].sel(split="test", epoch=stop)
-        ax.set_title(f"{name} stop: epoch {stop} (score {float(acc.mean()):.4f})")
+        ax.set_title(f"{label}{name} stop: epoch {stop} (score {float(acc.mean()):.4f})")
         parts.append(
             f"{name} stopping at epoch {stop} (validation loss {mean_loss[epochs == stop][0]:.4f}, "
             f"test accuracy {float(acc.mean()):.4f}; plane up to snapshot {plane.epochs[k - 1]}; "
@@ -95,20 +97,34 @@ def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str
                           units=plane.units, legend=False)
         full.scatter(plane.i_xt[k - 1], plane.i_ty[k - 1], s=40, facecolors="none",
                      edgecolors="black", lw=0.7, zorder=3)
-        full.set_title(f"full training ({int(epochs[-1])} epochs), stop ringed")
+        full.set_title(f"{label}full training ({int(epochs[-1])} epochs), stop ringed")
     for ax in axes.flat:
         ax.label_outer()
     final = metrics["accuracy"].sel(split="test").isel(epoch=-1)
-    caption = (
+    return (f"{experiment}: {plane_summary(plane)} {'; '.join(parts)}; full training ends at "
+            f"test accuracy {float(final.mean()):.4f}")
+
+
+def stopping_caption(figure: str, title: str, experiments: str, patience: int) -> str:
+    """The caption's opening: what the panels show and how the stops are chosen."""
+    return (
         f"rip Fig. {figure}: information planes of the {title} (bin size 0.07, {ESTIMATOR}) at "
         f"early stopping (top left) and at \"perfect\" stopping (top right, minimum validation "
         f"loss) against full training (bottom, the stop snapshot ringed), from the same runs "
-        f"({experiment}). Validation = our test split; the rules read the repetition-mean "
+        f"({experiments}). Validation = our test split; the rules read the repetition-mean "
         f"validation loss; early stopping: halt when the lowest loss so far is {patience} "
         f"epochs old (config early_stopping.patience; rip does not state its patience); the "
-        f"stopped plane ends at the last snapshot at or before the stop epoch. "
-        f"{plane_summary(plane)} {'; '.join(parts)}; "
-        f"full training ends at test accuracy {float(final.mean()):.4f}. rip: early stopping "
+        f"stopped plane ends at the last snapshot at or before the stop epoch."
+    )
+
+
+def stopping_figure(inputs: ItemInputs, experiment: str, figure: str, title: str):
+    """rip's layout (2×2) for one run: Figs. 7 and 10."""
+    fig, axes = new_figure(2, 2, sharex=True, sharey=True)
+    stops = draw_stopping(inputs, experiment, axes)
+    patience = inputs.option("early_stopping")["patience"]
+    caption = (
+        f"{stopping_caption(figure, title, experiment, patience)} {stops}. rip: early stopping "
         f"falls where the output layer turns into compression; perfect stopping shows no link "
         f"to compression."
     )

@@ -50,9 +50,10 @@ class Claim:
     quantity: what is compared, with units, e.g. ``I(X;Y), SZT training split [bits]``.
     paper: the stated number, or the qualitative claim as the paper words it.
     measure: our value from the declared inputs (``ItemInputs``: ``mi``, ``metrics``,
-    ``dataset``).
+    ``dataset``, ``pruning``).
     verdict: ``verdict(ours, paper) -> bool`` with a ``str`` saying the rule.
-    mi, metrics, datasets: the (experiment, estimator) pairs, experiments and datasets read.
+    mi, metrics, datasets, pruning: the (experiment, estimator) pairs, experiments, datasets
+    and pruning loops (their big-net experiments) read.
     """
 
     id: str
@@ -63,6 +64,7 @@ class Claim:
     mi: tuple[tuple[str, str], ...] = ()
     metrics: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
+    pruning: tuple[str, ...] = ()
 
     @property
     def item(self) -> str:
@@ -71,7 +73,7 @@ class Claim:
 
     def input_paths(self, results_root: str | Path) -> dict[str, Path]:
         return declared_paths(results_root, mi=self.mi, metrics=self.metrics,
-                              datasets=self.datasets)
+                              datasets=self.datasets, pruning=self.pruning)
 
 
 CLAIMS: Registry[Claim] = Registry("claim")
@@ -87,7 +89,7 @@ def configured(experiments, estimators, datasets) -> list[str]:
     and datasets), in registration order: the report covers what the workflow computes."""
     return [c.id for c in CLAIMS.values()
             if all(e in experiments and s in estimators for e, s in c.mi)
-            and all(e in experiments for e in c.metrics)
+            and all(e in experiments for e in (*c.metrics, *c.pruning))
             and all(d in datasets for d in c.datasets)]
 
 

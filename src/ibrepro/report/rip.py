@@ -1,8 +1,10 @@
-"""Claims of Revisiting the Information Plane: Table 1, the scores of Fig. 1 and Fig. 17, and
-compression of the last hidden tanh layer under binning (Fig. 1)."""
+"""Claims of Revisiting the Information Plane: Table 1, the scores of Fig. 1 and Fig. 17,
+compression of the last hidden tanh layer under binning (Fig. 1), and the pruning loop of
+Table 2 (the score never falls; every added layer goes)."""
 
 from __future__ import annotations
 
+from ibrepro.figures.pruning import NETS, round_accuracy
 from ibrepro.figures.registry import ItemInputs
 from ibrepro.figures.rip import (
     TABLE1_ROWS,
@@ -58,3 +60,34 @@ register(Claim("rip/fig1:tanh-last-hidden-compresses",
                "binning with bin size 0.07",
                last_hidden_compression, AtLeast(COMPRESSION_BITS),
                mi=(("szt-tanh", COMPRESSION_ESTIMATOR),)))
+
+
+def _score_change(experiment: str):
+    """Test accuracy at the last round's early stop minus the big net's (repetition means)."""
+    def measure(inputs: ItemInputs) -> float:
+        rounds = inputs.pruning(experiment)
+        return round_accuracy(rounds, rounds.sizes["round"] - 1)[0] - round_accuracy(rounds, 0)[0]
+    return measure
+
+
+def _added_removed(experiment: str):
+    """How many of the big net's layers from ``prunable_from`` on (the added layers) are gone
+    after the last round."""
+    def measure(inputs: ItemInputs) -> float:
+        rounds = inputs.pruning(experiment)
+        origin = rounds["origin"].isel(round=-1).values
+        added = set(range(int(rounds.attrs["prunable_from"]), rounds.sizes["layer"]))
+        return float(len(added - set(origin.tolist())))
+    return measure
+
+
+for experiment, title in NETS:
+    net = title.lower()
+    register(Claim(f"rip/table2:score-kept-{net}",
+                   f"test accuracy after the last pruning − big net's, {net} ({experiment}; "
+                   f"early stop) [fraction]",
+                   "all pruning actions do not result in decreased score",
+                   _score_change(experiment), AtLeast(-SCORE_TOLERANCE), pruning=(experiment,)))
+    register(Claim(f"rip/table2:added-removed-{net}",
+                   f"added 3-unit layers removed by the pruning loop, {net} ({experiment})",
+                   5.0, _added_removed(experiment), AtLeast(5), pruning=(experiment,)))
