@@ -22,12 +22,8 @@ from ibrepro.figures.saturation import (
     sampled_entropy,
 )
 from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
-from ibrepro.figures.stopping import (
-    early_stop_epoch,
-    perfect_stop_epoch,
-    snapshot_at,
-)
 from ibrepro.ib import Curve
+from ibrepro.stopping import early_stop_epoch, perfect_stop_epoch, snapshot_at
 from ibrepro.train.writer import ActivationWriter
 
 # -- schematics -----------------------------------------------------------------------------

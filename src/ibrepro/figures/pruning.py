@@ -15,7 +15,7 @@ import xarray as xr
 from ibrepro.figures.plane import information_plane
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
-from ibrepro.figures.stopping import snapshot_at
+from ibrepro.stopping import snapshot_at
 
 NETS = (("szt-tanh-big", "TanH"), ("szt-relu-big", "ReLU"))
 ROUND_NAMES = ("big", "1st pruning", "2nd pruning", "3rd pruning")

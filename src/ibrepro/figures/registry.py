@@ -154,7 +154,8 @@ def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
                           metrics=item.metrics, datasets=item.datasets, pruning=item.pruning)
 
 
-DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.")  # modules an item's drawing may use
+# modules an item's drawing may use (ibrepro.stopping: the stopping rules rip's figures apply)
+DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.", "ibrepro.stopping")
 
 
 def _uses(module_name: str) -> list[str]:

@@ -6,11 +6,8 @@ records loss on both splits at every epoch). The stopping rules read the validat
 curve of the mean over repetitions (the curve rip Fig. 17 draws), so one stop epoch applies to
 the repetition-mean plane; the caption also gives each repetition's own stop epoch.
 
-- Early stopping (Keras ``EarlyStopping(monitor="val_loss", patience=p)`` without restoring
-  weights): training halts at the first epoch at which the lowest loss so far is ``p`` epochs
-  old, i.e. no later epoch improved on it; the last epoch if that never happens. ``p`` is the
-  config's ``early_stopping.patience`` (rip does not state its own).
-- "Perfect" stopping: the epoch of the minimum validation loss (the first, on ties).
+The rules, early stopping with the config's ``early_stopping.patience`` and "perfect"
+stopping at the minimum validation loss, are ``ibrepro.stopping``'s.
 
 The plane is recorded only at snapshot epochs: the stopped trajectory ends at the last
 snapshot at or before the stop epoch (it never shows information from after the stop).
@@ -23,44 +20,9 @@ import numpy as np
 from ibrepro.figures.plane import information_plane, mean_plane, plane_summary
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
+from ibrepro.stopping import early_stop_epoch, perfect_stop_epoch, snapshot_at
 
 ESTIMATOR = "bin-size-0.07"  # rip Figs. 7 and 10: bin size 0.07
-
-
-def early_stop_epoch(loss: np.ndarray, epochs: np.ndarray, *, patience: int) -> np.ndarray:
-    """The epoch early stopping halts at, per curve: loss ``(..., epoch)`` at ``epochs``
-    (increasing, one per recorded epoch); returns ``(...)`` ints.
-
-    An epoch improves when its loss is strictly below every earlier one (the first always
-    does); training halts at the first epoch ``patience`` epochs (counted in ``epochs``, by
-    index) after the last improvement, or at the last epoch."""
-    loss, epochs = np.asarray(loss, dtype=float), np.asarray(epochs)
-    if patience < 1:
-        raise ValueError(f"patience must be >= 1 epoch, got {patience!r}")
-    if loss.shape[-1] != epochs.size:
-        raise ValueError(f"loss has {loss.shape[-1]} epochs, epochs {epochs.size}")
-    index = np.arange(epochs.size)
-    best_before = np.minimum.accumulate(loss, axis=-1)[..., :-1]
-    improved = np.concatenate([np.ones(loss.shape[:-1] + (1,), bool),
-                               loss[..., 1:] < best_before], axis=-1)
-    last_improvement = np.maximum.accumulate(np.where(improved, index, 0), axis=-1)
-    halted = index - last_improvement >= patience
-    stop = np.where(halted.any(axis=-1), halted.argmax(axis=-1), epochs.size - 1)
-    return epochs[stop]
-
-
-def perfect_stop_epoch(loss: np.ndarray, epochs: np.ndarray) -> np.ndarray:
-    """The epoch of the minimum of loss ``(..., epoch)`` (the first on ties); ``(...)``."""
-    return np.asarray(epochs)[np.asarray(loss).argmin(axis=-1)]
-
-
-def snapshot_at(snapshots: np.ndarray, epoch: int) -> int:
-    """The index of the last snapshot epoch at or before ``epoch`` (snapshots increasing,
-    starting at epoch 0)."""
-    snapshots = np.asarray(snapshots)
-    if epoch < snapshots[0]:
-        raise ValueError(f"epoch {epoch} is before the first snapshot {snapshots[0]}")
-    return int(np.searchsorted(snapshots, epoch, side="right") - 1)
 
 
 def draw_stopping(inputs: ItemInputs, experiment: str, axes: np.ndarray, *,

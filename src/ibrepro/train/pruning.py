@@ -37,8 +37,8 @@ import xarray as xr
 from ibrepro.atomic import write_netcdf
 from ibrepro.estimators.entropy import entropy
 from ibrepro.estimators.registry import get, validate_params
-from ibrepro.figures.stopping import early_stop_epoch, snapshot_at
 from ibrepro.provenance import provenance_attrs, sha256_file
+from ibrepro.stopping import early_stop_epoch, snapshot_at
 from ibrepro.train.experiment import layer_names
 from ibrepro.train.loop import SPLITS, resolve_device, total_epochs, train
 from ibrepro.train.schedule import snapshot_epochs
