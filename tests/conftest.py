@@ -40,10 +40,12 @@ def mnist_wheel(request) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The quick-scale workflow build (``workflow`` marker, minutes) goes first, so that under
-    pytest-xdist (``--dist loadfile``) one worker starts it while the others take the unit tests
-    into the gaps its DAG leaves on the cores."""
-    items.sort(key=lambda item: item.get_closest_marker("workflow") is None)
+    """The quick-scale build of the whole workflow (test_workflow.py, the longest by far) goes
+    first, then the other ``workflow`` tests: under pytest-xdist (``--dist loadfile``) one
+    worker starts the build at once while the others take the unit tests into the gaps its
+    DAG leaves on the cores."""
+    items.sort(key=lambda item: (item.path.name != "test_workflow.py",
+                                 item.get_closest_marker("workflow") is None))
 
 
 @pytest.fixture(scope="session")
