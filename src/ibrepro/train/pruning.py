@@ -40,8 +40,8 @@ from ibrepro.estimators.registry import get, validate_params
 from ibrepro.provenance import provenance_attrs, sha256_file
 from ibrepro.stopping import early_stop_epoch, snapshot_at
 from ibrepro.train.experiment import layer_names
-from ibrepro.train.loop import SPLITS, resolve_device, total_epochs, train
-from ibrepro.train.schedule import snapshot_epochs
+from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs, train
+from ibrepro.train.schedule import recorded_epochs
 
 
 def trajectory_distance(i_xt: np.ndarray, i_ty: np.ndarray, *, scale: tuple[float, float]
@@ -88,8 +88,8 @@ def _estimate_round(spec: dict, x, y, train_mask, estimator: dict, device: torch
         raise ValueError(f"pruning estimator {estimator['name']!r} ({estimator['method']}) must "
                          "estimate one snapshot from its activations alone (e.g. bin-size)")
     params = validate_params(estimator["method"], estimator["params"])
-    epochs = snapshot_epochs(total_epochs(spec), spec["snapshots"])
-    widths = [*spec["hidden"], int(y.max()) + 1]
+    epochs = recorded_epochs(spec, total_epochs(spec))
+    widths = layer_widths(spec, int(y.max()) + 1)
     bounds = np.cumsum([0, *widths])
     labels = torch.as_tensor(y, dtype=torch.int64, device=device)
     shape = (spec["repetitions"], len(epochs), len(widths))
