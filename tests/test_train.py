@@ -201,12 +201,15 @@ def test_noise_is_deterministic_per_seed_and_independent_per_repetition(szt_data
     assert not np.array_equal(first.loss, other.loss)  # same init and batches, other noise
     plain, _ = run(spec(epochs=2), szt_data, (0, 2))
     assert not np.allclose(first.loss, plain.loss)
-    # two repetitions with the same init seed: identical without noise, different with it
+    # two repetitions with the same init seed: the same nets without noise, different with it.
+    # Only float32 tolerance between them: a batched matmul may round differently per batch
+    # position (a fresh machine of this kind differed by 1.2e-7); bitwise equality is promised
+    # for the same config and seeds, as above.
     twins = [11, 11]
     _, quiet = run(spec(repetitions=2, epochs=1), szt_data, (1,), seeds=twins)
     _, loud = run(spec(repetitions=2, epochs=1, noise_std=0.1), szt_data, (1,), seeds=twins)
-    np.testing.assert_array_equal(quiet[1][0], quiet[1][1])
-    assert not np.allclose(loud[1][0], loud[1][1])
+    np.testing.assert_allclose(quiet[1][0], quiet[1][1], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(loud[1][0], loud[1][1], rtol=1e-3, atol=1e-3)
 
 
 def test_recorded_activations_are_pre_noise(szt_data):
