@@ -13,8 +13,8 @@ import xarray as xr
 from ibrepro.data import build
 from ibrepro.nets.conv import BatchedConvNet, conv_shapes, parameter_shapes
 from ibrepro.train import run_experiment
+from ibrepro.train.engine_torch import build_model
 from ibrepro.train.experiment import layer_names
-from ibrepro.train.loop import build_model
 
 IMAGE = (1, 12, 12)
 CONV = [{"channels": 3, "kernel": 3, "pool": 2}, {"channels": 2, "kernel": 5, "pool": 3}]

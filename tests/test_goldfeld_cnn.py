@@ -253,7 +253,8 @@ def test_conv_run_records_the_validation_samples_at_the_chosen_epochs(tmp_path):
     """A tiny tanh CNN on 60 random 8x8 images: activations.nc holds the test split's samples
     at the record_epochs only, and epoch 0 is the initial nets' forward pass of those images."""
     from ibrepro.train import run_experiment
-    from ibrepro.train.loop import build_model, repetition_seeds
+    from ibrepro.train.engine_torch import build_model
+    from ibrepro.train.loop import repetition_seeds
 
     rng = np.random.default_rng(0)
     x, y = rng.random((60, 64)).astype("f4"), np.arange(60) % 10

@@ -12,6 +12,7 @@ import xarray as xr
 from ibrepro.atomic import write_netcdf
 from ibrepro.nets.conv import parameter_shapes
 from ibrepro.provenance import provenance_attrs, sha256_file
+from ibrepro.train.engine_torch import pin_float32
 from ibrepro.train.gradients import STATISTICS
 from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs
 from ibrepro.train.restart import train_with_restarts
@@ -45,9 +46,13 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     x, y = data["x"].values, data["y"].values
     split = data["split"].values.astype(str)
     torch_device = resolve_device(device)
+    precision = "IEEE float32"
+    if torch_device.type == "cuda":
+        precision += f" ({json.dumps(pin_float32())})"
     attrs = provenance_attrs(
         spec=spec, inputs={"dataset": dataset_path}, experiment=spec["name"],
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
+        float_precision=precision,
     )
     epochs = recorded_epochs(spec, total_epochs(spec))
     neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
@@ -55,12 +60,12 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     widths = spec["hidden"] if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
     shapes = (parameter_shapes(image_shape, spec["conv"], spec["hidden"], widths[-1])
               if spec.get("conv") else pairwise([x.shape[1], *widths]))
+    samples = np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None
     with ActivationWriter.create(
         activations_path, repetitions=spec["repetitions"], epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
         labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
-        significant_bits=spec.get("significant_bits"),
-        samples=np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None,
+        significant_bits=spec.get("significant_bits"), samples=samples,
     ) as writer, WeightWriter.create(
         weights_path, repetitions=spec["repetitions"], epochs=epochs,
         shapes=shapes, activations=spec["activations"],
@@ -75,7 +80,7 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
             history, restarts, seed_index = train_with_restarts(
                 spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
                 on_weights=weights.write, device=torch_device, progress=progress,
-                image_shape=image_shape)
+                image_shape=image_shape, record_samples=samples)
         if "bad_fit" in spec:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}

@@ -76,7 +76,6 @@ class ActivationWriter(_SnapshotWriter):
     """
 
     _bits: int | None = None  # quantization bits; None for a float net
-    _samples: np.ndarray | slice = slice(None)  # the dataset samples stored
 
     @classmethod
     @contextlib.contextmanager
@@ -91,7 +90,6 @@ class ActivationWriter(_SnapshotWriter):
             attrs = {**attrs, "bits": bits}
         with cls._open(target, repetitions, epochs, attrs) as writer:
             writer._bits = bits if quantized(bits) else None
-            writer._samples = slice(None) if samples is None else index
             writer._unit_layer = np.repeat(np.arange(len(layer_widths)), layer_widths)
             nc = writer._nc
             n_units = sum(layer_widths)
@@ -127,11 +125,10 @@ class ActivationWriter(_SnapshotWriter):
     def write(self, epoch: int, activation: np.ndarray, ranges: np.ndarray | None = None, *,
               reps: np.ndarray | slice = slice(None)) -> None:
         """Store the snapshot of ``epoch`` for repetitions ``reps`` (default all):
-        ``activation`` is ``(rep, sample, unit)`` float32; for a quantized net, the level values
-        with ``ranges`` ``(rep, layer, 2)``, each layer's [low, high], and codes are stored.
-        ``activation`` covers every dataset sample; the writer keeps its ``samples``."""
+        ``activation`` is ``(rep, sample, unit)`` float32 of the writer's ``samples``; for a
+        quantized net, the level values with ``ranges`` ``(rep, layer, 2)``, each layer's
+        [low, high], and codes are stored."""
         slot = self._slot(epoch)
-        activation = activation[:, self._samples]
         if not self._bits:
             self._nc["activation"][reps, slot] = activation
             return
