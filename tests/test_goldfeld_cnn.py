@@ -68,7 +68,8 @@ def test_sign_entropy_two_bins():
 
 def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=None,
                  widths=WIDTHS, attrs=None) -> None:
-    """Write ``values`` ``(rep, epoch, sample, unit)`` with the trainer's writer."""
+    """Write ``values`` ``(rep, epoch, sample, unit)`` (every dataset sample) with the
+    trainer's writer, which gets the ``samples`` kept, as the engines hand them over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     split = np.array(["test"] * len(labels)) if split is None else split
     with ActivationWriter.create(path, repetitions=values.shape[0], epochs=epochs,
@@ -76,7 +77,8 @@ def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=N
                                  labels=labels, split=split, attrs=attrs or {},
                                  samples=samples) as writer:
         for k, epoch in enumerate(epochs):
-            writer.write(epoch, values[:, k].astype("f4"))
+            kept = values[:, k] if samples is None else values[:, k][:, samples]
+            writer.write(epoch, kept.astype("f4"))
 
 
 def test_unit_slopes_against_polyfit(tmp_path):

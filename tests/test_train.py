@@ -349,3 +349,35 @@ def test_decay_shrinks_the_weights(szt_data):
 def test_negative_decay_is_refused(szt_data):
     with pytest.raises(ValueError, match="weight_decay must be >= 0, got -0.1"):
         trained(decay_spec(weight_decay=-0.1), szt_data)
+
+
+def test_background_writer_keeps_order_and_raises_errors():
+    from ibrepro.train.writer import BackgroundWriter
+
+    seen = []
+    with BackgroundWriter() as background:
+        write = background.wrap(lambda epoch, value, reps=None: seen.append((epoch, reps)))
+        for epoch in range(20):
+            write(epoch, np.zeros(3), reps=epoch % 2)
+    assert seen == [(epoch, epoch % 2) for epoch in range(20)]
+
+    def broken(epoch):
+        raise OSError(f"disk full at {epoch}")
+
+    with pytest.raises(OSError, match="disk full at 0"), BackgroundWriter() as background:
+        write = background.wrap(broken)
+        for epoch in range(5):
+            write(epoch)
+
+
+@pytest.mark.parametrize("engine", ["cpu", "torch"])
+def test_record_samples_are_the_full_snapshot_sliced(szt_data, engine):
+    s = spec(epochs=2, noise_std=0.05)
+    chosen = np.flatnonzero(~szt_data[2])  # the test split
+    every, some = {}, {}
+    for kept, out in ((None, every), (chosen, some)):
+        train(s, *szt_data, snapshot_epochs=np.array([0, 2]), device=CPU, progress=False,
+              on_snapshot=lambda e, a, out=out: out.__setitem__(e, a), record_samples=kept,
+              engine=engine)
+    for epoch in (0, 2):
+        np.testing.assert_array_equal(some[epoch], every[epoch][:, chosen])

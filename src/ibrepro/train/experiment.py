@@ -18,7 +18,7 @@ from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epoch
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
-from ibrepro.train.writer import ActivationWriter, WeightWriter
+from ibrepro.train.writer import ActivationWriter, BackgroundWriter, WeightWriter
 
 
 def layer_names(spec: dict) -> list[str]:
@@ -35,7 +35,8 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
     """Train the experiment ``spec`` (resolved, see ``ibrepro.config``) on its dataset file.
 
     Writes ``activations.nc`` (at ``schedule.recorded_epochs``; only the samples of split
-    ``spec["record_split"]`` if given) and ``weights.nc`` while training (streamed, atomic),
+    ``spec["record_split"]`` if given) and ``weights.nc`` while training (streamed by a
+    background thread, atomic),
     then ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version,
     device, dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the
     gradient statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
@@ -72,15 +73,17 @@ def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str |
         noise_std=spec.get("noise_std", 0.0), attrs=attrs,
         conv={"conv": spec["conv"], "image_shape": image_shape} if spec.get("conv") else None,
     ) as weights:
-        if neuron:
-            history = train_neuron(
-                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress)
-        else:
-            history, restarts, seed_index = train_with_restarts(
-                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress,
-                image_shape=image_shape, record_samples=samples)
+        with BackgroundWriter() as background:  # writes beside training, in order
+            callbacks = dict(on_snapshot=background.wrap(writer.write),
+                             on_weights=background.wrap(weights.write))
+            if neuron:
+                history = train_neuron(spec, x, y, split == "train", snapshot_epochs=epochs,
+                                       device=torch_device, progress=progress, **callbacks)
+            else:
+                history, restarts, seed_index = train_with_restarts(
+                    spec, x, y, split == "train", snapshot_epochs=epochs, device=torch_device,
+                    progress=progress, image_shape=image_shape, record_samples=samples,
+                    **callbacks)
         if "bad_fit" in spec:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}
