@@ -14,7 +14,8 @@ CUDA = torch.device("cuda")
 
 
 def spec(**changes):
-    base = dict(name="cuda", hidden=[10, 7, 5, 4, 3], activations=["tanh"] * 5,
+    base = dict(name="cuda", dataset="szt", snapshots=2, hidden=[10, 7, 5, 4, 3],
+                activations=["tanh"] * 5,
                 init="truncated-normal-fan-in", optimizer="adam", lr=1e-3, batch_size=256,
                 epochs=12, repetitions=4, seed=2, noise_std=0.01, dropout=0.1,
                 gradient_stats=True)

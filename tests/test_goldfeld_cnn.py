@@ -119,10 +119,10 @@ def test_writer_keeps_the_chosen_samples(tmp_path):
 
 
 def test_recorded_epochs_explicit_or_log_spaced():
-    np.testing.assert_array_equal(recorded_epochs({"record_epochs": [8, 0, 1]}, 8), [0, 1, 8])
-    assert len(recorded_epochs({"snapshots": 5}, 100)) <= 5
+    np.testing.assert_array_equal(recorded_epochs(8, record_epochs=[8, 0, 1]), [0, 1, 8])
+    assert len(recorded_epochs(100, snapshots=5)) <= 5
     with pytest.raises(ValueError, match="record_epochs must lie in"):
-        recorded_epochs({"record_epochs": [0, 9]}, 8)
+        recorded_epochs(8, record_epochs=[0, 9])
     with pytest.raises(ConfigError, match="record_epochs.*past the run's last epoch"):
         load_file(REPO / "config.yaml", experiments={
             "x": {"activations": ["tanh"] * 5, "record_epochs": [0, 9000]}})

@@ -16,7 +16,8 @@ EPOCHS = 8
 
 
 def spec(**changes):
-    base = dict(name="graph", hidden=[10, 7, 5, 4, 3], activations=["tanh"] * 5,
+    base = dict(name="graph", dataset="szt", snapshots=2, hidden=[10, 7, 5, 4, 3],
+                activations=["tanh"] * 5,
                 init="truncated-normal-fan-in", optimizer="adam", lr=1e-3, batch_size=512,
                 epochs=EPOCHS, repetitions=2, seed=5, noise_std=0.01, dropout=0.1)
     return {**base, **changes}

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 import xarray as xr
 
 from ibrepro.nets.mlp import HIDDEN_ACTIVATIONS, INITS, BatchedMLP, propagate
+from ibrepro.spec import Experiment
 from ibrepro.train import run_experiment
 from ibrepro.train.loop import repetition_seeds, train
 from ibrepro.train.schedule import snapshot_epochs
@@ -117,7 +118,7 @@ def test_files_keep_the_contract(tmp_path, szt_file):
         np.testing.assert_allclose(softmax.sum(-1), 1, rtol=1e-5)
         tanh = a["activation"].values[..., a["layer"].values < 6]
         assert np.abs(tanh).max() <= 1
-        assert json.loads(a.attrs["spec"]) == s
+        assert json.loads(a.attrs["spec"]) == Experiment.of(s).to_dict()  # defaults filled
         for key in ("experiment", "ibrepro_version", "git_commit", "torch_version", "device",
                     "dataset_sha256", "created"):
             assert a.attrs[key]
@@ -132,7 +133,7 @@ def test_files_keep_the_contract(tmp_path, szt_file):
         assert w["weight_1"].dims == ("rep", "epoch", "in_1", "out_1")
         assert w["weight_6"].shape == (3, 4, 3, 2) and w["bias_6"].shape == (3, 4, 2)
         assert json.loads(w.attrs["activations"]) == ["tanh"] * 5 and w.attrs["noise_std"] == 0
-        assert json.loads(w.attrs["spec"]) == s and w.attrs["git_commit"]
+        assert json.loads(w.attrs["spec"]) == Experiment.of(s).to_dict() and w.attrs["git_commit"]
         outputs = propagate(x, [torch.as_tensor(w[f"weight_{k}"].values) for k in range(1, 7)],
                             [torch.as_tensor(w[f"bias_{k}"].values)[..., None, :]
                              for k in range(1, 7)], ["tanh"] * 5)

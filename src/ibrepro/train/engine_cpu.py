@@ -13,6 +13,7 @@ import numpy as np
 
 from ibrepro.kernels import mlp as kernels
 from ibrepro.nets.quantize import quantized, range_rule
+from ibrepro.spec import Experiment
 
 ACTIVATIONS = {"linear": kernels.LINEAR, "tanh": kernels.TANH, "relu": kernels.RELU,
                "sigmoid": kernels.SIGMOID, "softplus": kernels.SOFTPLUS,
@@ -59,10 +60,10 @@ class Layout:
         return params[:, start:start + self.shapes[layer][1]]
 
 
-def unsupported(spec: dict) -> str | None:
+def unsupported(spec: Experiment) -> str | None:
     """Why the CPU engine cannot train ``spec`` (None if it can): conv nets need the torch
     engine (``nets.conv``)."""
-    if spec.get("conv"):
+    if spec.conv:
         return "conv layers (nets.conv) train on the torch engine"
     return None
 
@@ -78,17 +79,18 @@ class CpuEngine:
     repetition; record_samples: indices of the samples a snapshot keeps (default all).
     """
 
-    def __init__(self, spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
-                 seeds: list[int], epochs: int, record_samples: np.ndarray | None = None):
+    def __init__(self, spec: Experiment | dict, x: np.ndarray, y: np.ndarray,
+                 train_mask: np.ndarray, seeds: list[int], epochs: int,
+                 record_samples: np.ndarray | None = None):
+        spec = Experiment.of(spec)
         from ibrepro.nets.mlp import BatchedMLP, check_hidden  # the initialisation's seeds
 
         classes = int(y.max()) + 1
-        widths = [x.shape[1], *spec["hidden"], classes]
-        noise, dropout = spec.get("noise_std", 0.0), spec.get("dropout", 0.0)
-        check_hidden(spec["activations"], noise, dropout)
-        weight_norm = spec.get("weight_norm", False)
+        widths = [x.shape[1], *spec.hidden, classes]
+        noise, dropout, weight_norm = spec.noise_std, spec.dropout, spec.weight_norm
+        check_hidden(spec.activations, noise, dropout)
         self.layout = layout = Layout(widths, weight_norm)
-        init = BatchedMLP(widths, spec["activations"], seeds, spec["init"],
+        init = BatchedMLP(widths, spec.activations, seeds, spec.init,
                           weight_norm=weight_norm)
         repetitions = len(seeds)
         self.params = np.zeros((repetitions, layout.size), np.float32)
@@ -97,35 +99,34 @@ class CpuEngine:
             if weight_norm:
                 layout.gains(self.params, layer)[:] = init.gains[layer].detach().numpy()[:, 0]
         self.decay = np.full(layout.size, -1.0, np.float32)  # lambda at the weights
-        weight_decay = spec.get("weight_decay", 0.0)
+        weight_decay = spec.weight_decay
         if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         for layer, (fan_in, fan_out) in enumerate(layout.shapes):
             self.decay[layout.woff[layer]:layout.woff[layer] + fan_in * fan_out] = weight_decay
-        self.parseval = spec.get("parseval", 0.0)
+        self.parseval = spec.parseval
         if self.parseval and weight_norm:
             raise ValueError("parseval and weight_norm exclude each other: choose one")
         if self.parseval and not 0 < self.parseval < 0.5:
             raise ValueError(f"parseval rate b must be in (0, 0.5), got {self.parseval!r}")
-        self.optimizer = kernels.ADAM if spec["optimizer"] == "adam" else kernels.SGD
+        self.optimizer = kernels.ADAM if spec.optimizer == "adam" else kernels.SGD
         self.adam_m = np.zeros_like(self.params)
         self.adam_v = np.zeros_like(self.params)
         self.adam_steps = 0
         self.hp = np.zeros(kernels.HP_SIZE)
         self.hp[[kernels.HP_LR, kernels.HP_BETA1, kernels.HP_BETA2, kernels.HP_EPS,
                  kernels.HP_NOISE, kernels.HP_DROPOUT, kernels.HP_PARSEVAL]] = (
-            spec["lr"], *ADAM_BETAS, ADAM_EPS, noise, dropout, self.parseval)
-        bits = spec.get("bits")
-        self.levels = 2**bits - 1 if quantized(bits) else 0
-        rules = [range_rule(name) for name in [*spec["activations"], "softmax"]]
+            spec.lr, *ADAM_BETAS, ADAM_EPS, noise, dropout, self.parseval)
+        self.levels = 2**spec.bits - 1 if quantized(spec.bits) else 0
+        rules = [range_rule(name) for name in [*spec.activations, "softmax"]]
         self.rules = np.array([["batch", "moving-average"].index(rule) for rule in rules],
                               np.int64)
         self.ranges = np.zeros((repetitions, len(layout.shapes), 2), np.float32)
         self.ranges[..., 0], self.ranges[..., 1] = -6.0, 6.0  # nets.quantize.INITIAL_RANGE
-        self.acts = np.array([ACTIVATIONS[name] for name in spec["activations"]], np.int64)
+        self.acts = np.array([ACTIVATIONS[name] for name in spec.activations], np.int64)
         self.moments = np.zeros((repetitions, 1 + 2 * layout.size))
-        self.gradient_stats = bool(spec.get("gradient_stats"))
-        self.batch_size = spec["batch_size"]
+        self.gradient_stats = spec.gradient_stats
+        self.batch_size = spec.batch_size
         self.seeds = np.array(seeds, dtype=np.uint64)
         self.x_train = np.ascontiguousarray(x[train_mask], dtype=np.float32)
         self.y_train = np.ascontiguousarray(y[train_mask], dtype=np.int64)

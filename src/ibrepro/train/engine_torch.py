@@ -16,6 +16,7 @@ and convolutions run in IEEE float32 (no TF32), as on the CPU.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -26,8 +27,9 @@ from ibrepro.nets.conv import BatchedConvNet
 from ibrepro.nets.counter_rng import EVALUATION, Draws
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.regularisation import parseval_retraction_
+from ibrepro.spec import Experiment
 from ibrepro.train.gradients import GradientMoments
-from ibrepro.train.loop import layer_widths
+from ibrepro.train.loop import layer_widths, require_image_shape
 from ibrepro.train.shuffle import epoch_order
 
 WARMUP_EPOCHS = 3  # eager epochs on a side stream before CUDA graph capture (PyTorch's recipe)
@@ -42,24 +44,21 @@ def pin_float32() -> dict[str, bool]:
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32}
 
 
-def build_model(spec: dict, features: int, classes: int, seeds: list[int],
+def build_model(spec: Experiment | dict, features: int, classes: int, seeds: list[int],
                 image_shape: tuple[int, int, int] | None = None) -> BatchedMLP | BatchedConvNet:
     """The batched net of ``spec``: a ``BatchedConvNet`` on inputs of ``image_shape`` (C, H, W)
-    when ``spec["conv"]`` lists conv layers, else a ``BatchedMLP`` on ``features`` inputs."""
-    options = dict(noise_std=spec.get("noise_std", 0.0), bits=spec.get("bits"),
-                   dropout=spec.get("dropout", 0.0))
-    if not spec.get("conv"):
-        return BatchedMLP([features, *spec["hidden"], classes], spec["activations"], seeds,
-                          spec["init"], weight_norm=spec.get("weight_norm", False), **options)
-    if image_shape is None:
-        raise ValueError(f"experiment {spec.get('name')!r} has conv layers, but its dataset "
-                         f"{spec.get('dataset')!r} has no image shape (attr image_shape, as an "
-                         f"mnist dataset's); use a dataset of images or remove conv")
-    if spec.get("weight_norm"):
-        raise ValueError(f"experiment {spec.get('name')!r}: weight_norm applies to MLPs only, "
+    when ``spec.conv`` lists conv layers, else a ``BatchedMLP`` on ``features`` inputs."""
+    spec = Experiment.of(spec)
+    options = dict(noise_std=spec.noise_std, bits=spec.bits, dropout=spec.dropout)
+    if not spec.conv:
+        return BatchedMLP([features, *spec.hidden, classes], spec.activations, seeds,
+                          spec.init, weight_norm=spec.weight_norm, **options)
+    require_image_shape(spec, image_shape)
+    if spec.weight_norm:
+        raise ValueError(f"experiment {spec.name!r}: weight_norm applies to MLPs only, "
                          f"not to conv nets")
-    return BatchedConvNet(image_shape, spec["conv"], spec["hidden"], classes,
-                          spec["activations"], seeds, spec["init"], **options)
+    return BatchedConvNet(image_shape, [dataclasses.asdict(c) for c in spec.conv], spec.hidden,
+                          classes, spec.activations, seeds, spec.init, **options)
 
 
 class TorchEngine:
@@ -67,35 +66,36 @@ class TorchEngine:
     optimizer and static device buffers; ``history`` holds every evaluation's metrics on the
     device (no host sync per epoch)."""
 
-    def __init__(self, spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
-                 seeds: list[int], device: torch.device, epochs: int,
+    def __init__(self, spec: Experiment | dict, x: np.ndarray, y: np.ndarray,
+                 train_mask: np.ndarray, seeds: list[int], device: torch.device, epochs: int,
                  image_shape: tuple[int, int, int] | None = None,
                  record_samples: np.ndarray | None = None):
+        spec = Experiment.of(spec)
         self.device = device
         x = torch.as_tensor(x, dtype=torch.float32, device=device)
         y = torch.as_tensor(y, dtype=torch.int64, device=device)
         train = torch.as_tensor(train_mask, device=device)
         self.model = build_model(spec, x.shape[1], int(y.max()) + 1, seeds,
                                  image_shape).to(device)
-        self.parseval = spec.get("parseval", 0.0)
+        self.parseval = spec.parseval
         if self.parseval and self.model.gains:
             raise ValueError("parseval and weight_norm exclude each other: choose one")
-        weight_decay = spec.get("weight_decay", 0.0)
+        weight_decay = spec.weight_decay
         if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
         # coupled L2 on the weights only: torch adds weight_decay * W to W's gradient
         params = [{"params": list(self.model.weights), "weight_decay": weight_decay},
                   {"params": [*self.model.biases, *self.model.gains]}]
-        if spec["optimizer"] == "sgd":
-            self.optimizer = torch.optim.SGD(params, lr=spec["lr"])
+        if spec.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(params, lr=spec.lr)
         else:
-            self.optimizer = torch.optim.Adam(params, lr=spec["lr"],
+            self.optimizer = torch.optim.Adam(params, lr=spec.lr,
                                               capturable=device.type == "cuda")
         self.x, self.y = x, y
         self.masks = torch.stack([train, ~train]).to(x.dtype)  # (split, sample)
         self.x_train, self.y_train = x[train], y[train]
         self.seeds = torch.tensor(seeds, dtype=torch.int64, device=device)
-        self.batch_size = spec["batch_size"]
+        self.batch_size = spec.batch_size
         self.record_samples = (None if record_samples is None else
                                torch.as_tensor(record_samples, dtype=torch.int64, device=device))
         units = sum(layer_widths(spec, int(y.max()) + 1, image_shape))
@@ -103,7 +103,7 @@ class TorchEngine:
         self.metrics = torch.zeros(len(seeds), 2, 2, device=device)  # (loss, accuracy), split
         self.history = torch.zeros(epochs + 1, len(seeds), 2, 2, device=device)
         self.epoch = torch.zeros((), dtype=torch.int64, device=device)  # 1-based, on device
-        self.moments = (GradientMoments(self.model.weights) if spec.get("gradient_stats")
+        self.moments = (GradientMoments(self.model.weights) if spec.gradient_stats
                         else None)
         self._step = _graph_step(self) if device.type == "cuda" else self._epoch
 

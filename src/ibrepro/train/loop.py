@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ibrepro.data.labels import shuffle_train_labels
+from ibrepro.spec import Experiment
 
 if TYPE_CHECKING:
     import torch
@@ -34,7 +35,7 @@ class History:
 
     loss: np.ndarray  # (rep, epoch, split) float64, mean cross-entropy in nats
     accuracy: np.ndarray  # (rep, epoch, split) float64
-    # with spec["gradient_stats"]: (rep, snapshot, statistic, layer) float64, the statistics of
+    # with spec.gradient_stats: (rep, snapshot, statistic, layer) float64, the statistics of
     # train.gradients.STATISTICS over each snapshot epoch's mini-batches (NaN at epoch 0)
     gradients: np.ndarray | None = None
 
@@ -43,12 +44,6 @@ def repetition_seeds(seed: int, repetitions: int) -> list[int]:
     """Independent 63-bit seeds for repetitions 0..R-1; seed r does not depend on R."""
     return [int(np.random.SeedSequence([seed, r]).generate_state(2, np.uint64)[0] >> 1)
             for r in range(repetitions)]
-
-
-def total_epochs(spec: dict) -> int:
-    """Epochs a run of ``spec`` trains, numbered 1.. continuously: the random-label prefit's
-    (``spec["prefit"]["epochs"]``, if any) and then ``spec["epochs"]`` on the true labels."""
-    return spec.get("prefit", {}).get("epochs", 0) + spec["epochs"]
 
 
 def resolve_device(device: str) -> torch.device:
@@ -60,29 +55,32 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def layer_widths(spec: dict, classes: int,
+def layer_widths(spec: Experiment | dict, classes: int,
                  image_shape: tuple[int, int, int] | None = None) -> list[int]:
-    """Units of each recorded layer: C*H*W per conv layer (``spec["conv"]``, on inputs of
+    """Units of each recorded layer: C*H*W per conv layer (``spec.conv``, on inputs of
     ``image_shape``), then the dense hidden widths and the ``classes`` outputs."""
+    spec = Experiment.of(spec)
     conv = []
-    if spec.get("conv"):
+    if spec.conv:
         from ibrepro.nets.conv import conv_shapes
 
-        _require_image_shape(spec, image_shape)
-        conv = [c * h * w for c, h, w in conv_shapes(image_shape, spec["conv"])]
-    return [*conv, *spec["hidden"], classes]
+        require_image_shape(spec, image_shape)
+        conv = [c * h * w for c, h, w in conv_shapes(image_shape, [
+            {"pool": layer.pool, "channels": layer.channels} for layer in spec.conv])]
+    return [*conv, *spec.hidden, classes]
 
 
-def _require_image_shape(spec: dict, image_shape: tuple[int, int, int] | None) -> None:
+def require_image_shape(spec: Experiment, image_shape: tuple[int, int, int] | None) -> None:
+    """Raise ValueError if conv layers lack the ``image_shape`` of their dataset."""
     if image_shape is None:
-        raise ValueError(f"experiment {spec.get('name')!r} has conv layers, but its dataset "
-                         f"{spec.get('dataset')!r} has no image shape (attr image_shape, as an "
+        raise ValueError(f"experiment {spec.name!r} has conv layers, but its dataset "
+                         f"{spec.dataset!r} has no image shape (attr image_shape, as an "
                          f"mnist dataset's); use a dataset of images or remove conv")
 
 
 
 
-def make_engine(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
+def make_engine(spec: Experiment, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
                 seeds: list[int], device: torch.device, *, engine: str = "auto",
                 image_shape: tuple[int, int, int] | None = None,
                 record_samples: np.ndarray | None = None):
@@ -95,72 +93,74 @@ def make_engine(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     reason = unsupported(spec) if device.type == "cpu" else "it runs on the CPU only"
     if engine == "cpu" and reason:
-        raise ValueError(f"the CPU engine cannot train {spec.get('name')!r}: {reason}")
+        raise ValueError(f"the CPU engine cannot train {spec.name!r}: {reason}")
     if engine == "cpu" or (engine == "auto" and reason is None):
-        return CpuEngine(spec, x, y, train_mask, seeds, total_epochs(spec), record_samples)
+        return CpuEngine(spec, x, y, train_mask, seeds, spec.total_epochs, record_samples)
     if engine == "auto" and device.type == "cpu":
-        print(f"{spec.get('name', 'train')}: the torch engine trains on the CPU, slower than "
+        print(f"{spec.name}: the torch engine trains on the CPU, slower than "
               f"the CPU engine ({reason})", file=sys.stderr)
     from ibrepro.train.engine_torch import TorchEngine
 
-    return TorchEngine(spec, x, y, train_mask, seeds, device, total_epochs(spec), image_shape,
+    return TorchEngine(spec, x, y, train_mask, seeds, device, spec.total_epochs, image_shape,
                        record_samples)
 
 
-def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
+def train(spec: Experiment | dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
           snapshot_epochs: np.ndarray, on_snapshot: Callable[[int, np.ndarray], None],
           device: torch.device, seeds: list[int] | None = None, progress: bool = True,
           on_weights: Callable[[int, list[np.ndarray], list[np.ndarray]], None] | None = None,
           image_shape: tuple[int, int, int] | None = None,
           record_samples: np.ndarray | None = None, engine: str = "auto") -> History:
-    """Train ``spec["repetitions"]`` nets of ``spec`` together; return their history.
+    """Train ``spec.repetitions`` nets of ``spec`` (an ``Experiment``, or its mapping)
+    together; return their history.
 
     x: ``(sample, feature)`` inputs, y: ``(sample,)`` int labels, train_mask: bool ``(sample,)``.
     Updates use the training samples only; evaluation uses all samples. ``on_snapshot(epoch,
     activations)`` receives float32 ``(rep, sample, unit)`` at each epoch of ``snapshot_epochs``
     (only the samples ``record_samples``, dataset indices, if given).
-    seeds: per-repetition seeds, default ``repetition_seeds(spec["seed"], spec["repetitions"])``;
+    seeds: per-repetition seeds, default ``repetition_seeds(spec.seed, spec.repetitions)``;
     a repetition's seed alone fixes its initialisation, mini-batch orders, noise and dropout.
     ``on_weights(epoch, weights, biases)``, if given, receives each layer's float32
     ``(rep, fan_in, fan_out)`` weights and ``(rep, fan_out)`` biases at the same epochs. Both
     get arrays they may keep. ``engine``: ``make_engine``'s choice.
-    With ``spec["noise_std"]`` = beta > 0, every hidden layer's output gets N(0, beta^2) noise
+    With ``spec.noise_std`` = beta > 0, every hidden layer's output gets N(0, beta^2) noise
     in training and evaluation (``nets.counter_rng``: a pure function of the repetition's seed,
     the epoch, the pass, the layer and the element); the snapshots hold the pre-noise outputs
-    S_l. ``spec["weight_decay"]`` = lambda >= 0 (default 0) is coupled L2 on the weights; the
+    S_l. ``spec.weight_decay`` = lambda >= 0 is coupled L2 on the weights; the
     recorded loss is the cross-entropy alone.
-    With ``spec["bits"]`` 4 or 8 the net is quantized: the snapshot is the level values and
+    With ``spec.bits`` 4 or 8 the net is quantized: the snapshot is the level values and
     ``on_snapshot`` gets a third argument, float32 ``(rep, layer, 2)``, each layer's
-    quantization range [low, high]. With ``spec["prefit"]`` = ``{epochs: P, label_seed: s}``
+    quantization range [low, high]. With ``spec.prefit`` = ``{epochs: P, label_seed: s}``
     (Lorenzen et al. 2022, App. D) epochs 1..P train on the training labels permuted among the
     training samples (``data.labels.shuffle_train_labels`` with seed s, the labels of a
     dataset's ``shuffle_train_labels: {seed: s}``), epochs P+1..P+E on the true ones, in the
     same optimizer; evaluation (loss, accuracy, snapshots) always uses the true labels.
-    ``History`` then spans epochs 0..P+E (``total_epochs``).
-    Regularisers, per repetition: ``spec["parseval"]`` = b > 0 retracts every layer's weights
+    ``History`` then spans epochs 0..P+E (``spec.total_epochs``).
+    Regularisers, per repetition: ``spec.parseval`` = b > 0 retracts every layer's weights
     towards orthonormal after each update (``nets.regularisation.parseval_retraction_``);
-    ``spec["weight_norm"]`` trains W = g v / ||v|| (``on_weights`` gets the effective W);
-    ``spec["dropout"]`` = p drops hidden outputs in the updates only, never in the evaluation.
-    With ``spec["gradient_stats"]`` true, ``History.gradients`` holds the gradient statistics
+    ``spec.weight_norm`` trains W = g v / ||v|| (``on_weights`` gets the effective W);
+    ``spec.dropout`` = p drops hidden outputs in the updates only, never in the evaluation.
+    With ``spec.gradient_stats`` true, ``History.gradients`` holds the gradient statistics
     (``train.gradients``) of each snapshot epoch's mini-batches, in sorted snapshot order (the
     weights' parameters: v under weight_norm); other runs compute none.
-    With ``spec["conv"]`` the nets are ``nets.conv.BatchedConvNet``s on x reshaped to
+    With ``spec.conv`` the nets are ``nets.conv.BatchedConvNet``s on x reshaped to
     ``image_shape`` (C, H, W); ``on_weights`` then gets each conv layer's weights in the
     matmul layout ``(rep, C_in*k*k, C_out)`` (``nets.conv``) and its ``(rep, C_out)`` biases.
     """
-    seeds = seeds or repetition_seeds(spec["seed"], spec["repetitions"])
+    spec = Experiment.of(spec)
+    seeds = seeds or repetition_seeds(spec.seed, spec.repetitions)
     run = make_engine(spec, x, y, train_mask, seeds, device, engine=engine,
                       image_shape=image_shape, record_samples=record_samples)
-    epochs, snapshots = total_epochs(spec), {int(e) for e in snapshot_epochs}
+    epochs, snapshots = spec.total_epochs, {int(e) for e in snapshot_epochs}
     snapshot_order = {e: i for i, e in enumerate(sorted(snapshots))}
-    gradients = (np.full((len(seeds), len(snapshots), 3, len(spec["hidden"]) + 1 +
-                          len(spec.get("conv", []))), np.nan)
-                 if spec.get("gradient_stats") else None)
-    prefit = spec.get("prefit", {"epochs": 0})
+    layers = len(spec.conv) + len(spec.hidden) + 1
+    gradients = (np.full((len(seeds), len(snapshots), 3, layers), np.nan)
+                 if spec.gradient_stats else None)
+    prefit_epochs = spec.prefit.epochs if spec.prefit else 0
     true_labels = np.asarray(y)[train_mask]
-    if prefit["epochs"]:
+    if spec.prefit:
         split = np.where(train_mask, "train", "test")
-        shuffled = shuffle_train_labels(np.asarray(y), split, seed=prefit["label_seed"])
+        shuffled = shuffle_train_labels(np.asarray(y), split, seed=spec.prefit.label_seed)
         run.set_train_labels(shuffled[train_mask])
 
     def record(epoch: int) -> None:
@@ -175,9 +175,9 @@ def train(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
 
     run.evaluate(0, 0 in snapshots)
     record(0)
-    for epoch in tqdm(range(1, epochs + 1), desc=spec.get("name", "train"), unit="epoch",
-                      mininterval=2.0, disable=not progress):
-        if epoch == prefit["epochs"] + 1 and prefit["epochs"]:
+    for epoch in tqdm(range(1, epochs + 1), desc=spec.name, unit="epoch", mininterval=2.0,
+                      disable=not progress):
+        if prefit_epochs and epoch == prefit_epochs + 1:
             run.set_train_labels(true_labels)
         run.train_epoch(epoch, epoch in snapshots)
         record(epoch)
