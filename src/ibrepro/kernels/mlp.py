@@ -150,19 +150,31 @@ def _quantizer(rows, r0, width, n, q, r, layer, rule, training, levels, der, d0,
 
 
 @njit(inline="always", **JIT)
-def _softmax(logits, classes, n):
-    """logits[:classes, :n] -> the softmax over the class rows, in place."""
+def _log_partition(logits, classes, n, top, total):
+    """Per sample s < n: top[s] = max_k logits[k, s], total[s] = sum_k e^(logits[k, s] -
+    top[s]); loops over samples innermost, so they vectorise."""
     for s in range(n):
-        top = logits[0, s]
-        for k in range(1, classes):
-            top = max(top, logits[k, s])
-        total = ZERO
-        for k in range(classes):
-            e = exp(logits[k, s] - top)
-            logits[k, s] = e
-            total += e
-        for k in range(classes):
-            logits[k, s] /= total
+        top[s] = logits[0, s]
+    for k in range(1, classes):
+        row = logits[k]
+        for s in range(n):
+            top[s] = max(top[s], row[s])
+    for s in range(n):
+        total[s] = ZERO
+    for k in range(classes):
+        row = logits[k]
+        for s in range(n):
+            total[s] += exp(row[s] - top[s])
+
+
+@njit(inline="always", **JIT)
+def _softmax(logits, classes, n, top, total):
+    """logits[:classes, :n] -> the softmax over the class rows, in place."""
+    _log_partition(logits, classes, n, top, total)
+    for k in range(classes):
+        row = logits[k]
+        for s in range(n):
+            row[s] = exp(row[s] - top[s]) / total[s]
 
 
 @njit(inline="always", **JIT)
@@ -291,6 +303,8 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
     logits = np.empty((classes, batch_size), np.float32)
     delta = np.empty((max(max_width, classes), batch_size), np.float32)
     delta_in = np.empty((max(max_width, classes), batch_size), np.float32)
+    labels = np.empty(batch_size, np.int64)
+    row_max, row_sum = np.empty(batch_size, np.float32), np.empty(batch_size, np.float32)
     grad = np.empty(n_params, np.float32)
     weight_norm = goff[0] >= 0
     ew = np.empty(n_params, np.float32) if weight_norm else p
@@ -307,7 +321,9 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
         start = step * batch_size
         n = min(batch_size, n_train - start)
         for s in range(n):
-            row = x[order[r, start + s]]
+            sample = order[r, start + s]
+            labels[s] = y[sample]
+            row = x[sample]
             for i in range(features):
                 t[i, s] = row[i]
         if weight_norm:
@@ -338,7 +354,7 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
         # delta = dL/dlogits of the batch mean cross-entropy
         inv = ONE / F32(n)
         if levels:  # L = CE of log(max(q, floor)), q the quantized softmax p
-            _softmax(logits, classes, n)
+            _softmax(logits, classes, n, row_max, row_sum)
             for k in range(classes):
                 for s in range(n):
                     delta[k, s] = logits[k, s]  # p
@@ -346,14 +362,14 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
             _quantizer(logits, 0, classes, n, q, r, hidden, rules[hidden], True, levels,
                        delta_in, 0, True)
             for s in range(n):
-                label = y[order[r, start + s]]
-                total = ZERO
+                label = labels[s]
+                mass = ZERO
                 for k in range(classes):
-                    total += max(logits[k, s], PROBABILITY_FLOOR)
+                    mass += max(logits[k, s], PROBABILITY_FLOOR)
                 gp = ZERO  # sum_k p_k dL/dp_k
                 for k in range(classes):
                     qk = logits[k, s]
-                    g = ONE / total
+                    g = ONE / mass
                     if k == label:
                         g -= ONE / max(qk, PROBABILITY_FLOOR)
                     g = g * delta_in[k, s] if qk >= PROBABILITY_FLOOR else ZERO
@@ -362,11 +378,11 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
                 for k in range(classes):
                     delta[k, s] *= (logits[k, s] - gp) * inv
         else:
-            _softmax(logits, classes, n)
-            for s in range(n):
-                for k in range(classes):
-                    delta[k, s] = logits[k, s] * inv
-                delta[y[order[r, start + s]], s] -= inv
+            _softmax(logits, classes, n, row_max, row_sum)
+            for k in range(classes):
+                p_row, d_row = logits[k], delta[k]
+                for s in range(n):
+                    d_row[s] = (p_row[s] - (ONE if labels[s] == k else ZERO)) * inv
         for layer in range(hidden, -1, -1):  # backward
             fan_in, fan_out = widths[layer], widths[layer + 1]
             wo, i0 = woff[layer], ioff[layer]
@@ -448,6 +464,8 @@ def _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts,
     t = np.empty((ioff[layers], chunk), np.float32)
     s_rows = np.empty((max_width, chunk), np.float32)
     logits = np.empty((classes, chunk), np.float32)
+    top, total = np.empty(chunk, np.float32), np.empty(chunk, np.float32)
+    loss, best = np.empty(chunk, np.float32), np.empty(chunk, np.int64)
     ew = p
     if goff[0] >= 0:
         ew = np.empty(p.shape[0], np.float32)
@@ -484,7 +502,7 @@ def _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts,
         _dense(ew, woff[hidden], boff[hidden], widths[hidden], classes, t, ioff[hidden], logits,
                0, n)
         if levels:  # the logits become log(max(q, floor)), q the quantized softmax
-            _softmax(logits, classes, n)
+            _softmax(logits, classes, n, top, total)
             _quantizer(logits, 0, classes, n, q, r, hidden, rules[hidden], False, levels,
                        logits, 0, False)
             for k in range(classes):
@@ -492,21 +510,23 @@ def _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts,
                     if record:
                         recorded[r, c0 + s, unit + k] = logits[k, s]
                     logits[k, s] = log(max(logits[k, s], PROBABILITY_FLOOR))
+        _log_partition(logits, classes, n, top, total)
+        for k in range(classes - 1, -1, -1):  # the first of equal maxima, as torch.argmax
+            row = logits[k]
+            for s in range(n):
+                best[s] = k if row[s] == top[s] else best[s]
         for s in range(n):
-            label = y[c0 + s]
-            top, best = logits[0, s], 0
-            for k in range(1, classes):
-                if logits[k, s] > top:  # the first of equal maxima, as torch.argmax
-                    top, best = logits[k, s], k
-            total = ZERO
+            loss[s] = log(total[s]) + top[s] - logits[y[c0 + s], s]
+        for s in range(n):
+            test = split[c0 + s]
+            correct = 1.0 if best[s] == y[c0 + s] else 0.0
+            sums[r, 0, test] += np.float64(loss[s])
+            sums[r, 1, test] += correct
+        if record and not levels:
             for k in range(classes):
-                total += exp(logits[k, s] - top)
-            sample_split = split[c0 + s]
-            sums[r, 0, sample_split] += np.float64(log(total) + top - logits[label, s])
-            sums[r, 1, sample_split] += 1.0 if best == label else 0.0
-            if record and not levels:
-                for k in range(classes):
-                    recorded[r, c0 + s, unit + k] = exp(logits[k, s] - top) / total
+                row = logits[k]
+                for s in range(n):
+                    recorded[r, c0 + s, unit + k] = exp(row[s] - top[s]) / total[s]
 
 
 @njit(parallel=True, **JIT)
