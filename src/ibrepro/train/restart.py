@@ -1,9 +1,12 @@
 """The bad-fit policy of Lorenzen et al. 2022 (footnote 5): badly fitted repetitions are rerun.
 
 With ``spec.bad_fit`` = ``{min_accuracy: a, epoch: e, max_restarts: m}`` (m defaults to 10,
-the schema's), a repetition whose training accuracy after epoch e of the true-label
-training (epoch P + e with a prefit of P epochs) is below a is trained again from scratch with
-the next unused seed: seeds R, R+1, ... of ``repetition_seeds`` (R = the repetitions), in
+the schema's), a repetition whose training accuracy is below a after any epoch from e of the
+true-label training on (epoch P + e with a prefit of P epochs) is trained again from scratch
+with the next unused seed (the reference code, ExactIBAnalysisInQNNs IB/models/callbacks.py,
+stops a trial whose epoch accuracy falls below 0.55 at any epoch >= 1000 and restarts it;
+its accuracy is Keras' running mean over the epoch's batches, ours the evaluation on the
+training split after the epoch): seeds R, R+1, ... of ``repetition_seeds`` (R = the repetitions), in
 the order the bad repetitions are found. The bad repetitions of a round train together as one
 smaller batch, and their history and snapshots replace theirs in place (the callbacks get
 ``reps=`` the repetitions they write); after m rounds a repetition still below a is kept as it
@@ -21,7 +24,8 @@ from ibrepro.train.loop import SPLITS, History, repetition_seeds, train
 
 
 def check_epoch(spec: Experiment | dict) -> int:
-    """The epoch whose training accuracy decides a bad fit (counted from the run's start)."""
+    """The first epoch whose training accuracy can mark a bad fit (counted from the run's
+    start)."""
     spec = Experiment.of(spec)
     epoch = (spec.prefit.epochs if spec.prefit else 0) + spec.bad_fit.epoch
     if epoch > spec.total_epochs:
@@ -51,7 +55,8 @@ def train_with_restarts(spec: Experiment | dict, x: np.ndarray, y: np.ndarray,
     policy, epoch, used = spec.bad_fit, check_epoch(spec), repetitions
     train_split = SPLITS.index("train")
     for _ in range(policy.max_restarts):
-        bad = np.flatnonzero(history.accuracy[:, epoch, train_split] < policy.min_accuracy)
+        worst = history.accuracy[:, epoch:, train_split].min(axis=1)  # from the check epoch on
+        bad = np.flatnonzero(worst < policy.min_accuracy)
         if not len(bad):
             break
         seeds = repetition_seeds(spec.seed, used + len(bad))[used:]
