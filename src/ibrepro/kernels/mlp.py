@@ -104,8 +104,25 @@ def _activate(code, out, der, n, derivative):
 
 @njit(inline="always", **JIT)
 def _dense(w, wo, bo, fan_in, fan_out, inp, i0, out, o0, n):
-    """out[o0 + j, :n] = w[bo + j] + sum_i w[wo + i fan_out + j] inp[i0 + i, :n]."""
-    for j in range(fan_out):
+    """out[o0 + j, :n] = w[bo + j] + sum_i w[wo + i fan_out + j] inp[i0 + i, :n]: four output
+    rows per pass over the inputs, so each input value is loaded once for four products."""
+    blocked = fan_out - fan_out % 4
+    for j in range(0, blocked, 4):
+        r0, r1, r2, r3 = out[o0 + j], out[o0 + j + 1], out[o0 + j + 2], out[o0 + j + 3]
+        b0, b1, b2, b3 = w[bo + j], w[bo + j + 1], w[bo + j + 2], w[bo + j + 3]
+        for s in range(n):
+            r0[s], r1[s], r2[s], r3[s] = b0, b1, b2, b3
+        for i in range(fan_in):
+            k = wo + i * fan_out + j
+            w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
+            x = inp[i0 + i]
+            for s in range(n):
+                v = x[s]
+                r0[s] += w0 * v
+                r1[s] += w1 * v
+                r2[s] += w2 * v
+                r3[s] += w3 * v
+    for j in range(blocked, fan_out):
         row = out[o0 + j]
         bias = w[bo + j]
         for s in range(n):
@@ -115,6 +132,68 @@ def _dense(w, wo, bo, fan_in, fan_out, inp, i0, out, o0, n):
             x = inp[i0 + i]
             for s in range(n):
                 row[s] += weight * x[s]
+
+
+@njit(inline="always", **JIT)
+def _weight_gradient(t, i0, fan_in, delta, fan_out, n, grad, wo, bo):
+    """grad[wo + i fan_out + j] = sum_s t[i0 + i, s] delta[j, s] and grad[bo + j] = sum_s
+    delta[j, s], over s < n; four outputs per pass over an input row."""
+    blocked = fan_out - fan_out % 4
+    for i in range(fan_in):
+        x = t[i0 + i]
+        for j in range(0, blocked, 4):
+            d0, d1, d2, d3 = delta[j], delta[j + 1], delta[j + 2], delta[j + 3]
+            a0 = a1 = a2 = a3 = ZERO
+            for s in range(n):
+                v = x[s]
+                a0 += v * d0[s]
+                a1 += v * d1[s]
+                a2 += v * d2[s]
+                a3 += v * d3[s]
+            k = wo + i * fan_out + j
+            grad[k], grad[k + 1], grad[k + 2], grad[k + 3] = a0, a1, a2, a3
+        for j in range(blocked, fan_out):
+            d = delta[j]
+            total = ZERO
+            for s in range(n):
+                total += x[s] * d[s]
+            grad[wo + i * fan_out + j] = total
+    for j in range(fan_out):
+        d = delta[j]
+        total = ZERO
+        for s in range(n):
+            total += d[s]
+        grad[bo + j] = total
+
+
+@njit(inline="always", **JIT)
+def _input_gradient(w, wo, fan_in, fan_out, delta, delta_in, n):
+    """delta_in[i, :n] = sum_j w[wo + i fan_out + j] delta[j, :n]; four rows per pass over
+    the output rows."""
+    blocked = fan_in - fan_in % 4
+    for i in range(0, blocked, 4):
+        r0, r1, r2, r3 = delta_in[i], delta_in[i + 1], delta_in[i + 2], delta_in[i + 3]
+        for s in range(n):
+            r0[s] = r1[s] = r2[s] = r3[s] = ZERO
+        for j in range(fan_out):
+            k = wo + i * fan_out + j
+            w0, w1, w2, w3 = w[k], w[k + fan_out], w[k + 2 * fan_out], w[k + 3 * fan_out]
+            d = delta[j]
+            for s in range(n):
+                v = d[s]
+                r0[s] += w0 * v
+                r1[s] += w1 * v
+                r2[s] += w2 * v
+                r3[s] += w3 * v
+    for i in range(blocked, fan_in):
+        row = delta_in[i]
+        for s in range(n):
+            row[s] = ZERO
+        for j in range(fan_out):
+            weight = w[wo + i * fan_out + j]
+            d = delta[j]
+            for s in range(n):
+                row[s] += weight * d[s]
 
 
 @njit(inline="always", **JIT)
@@ -386,31 +465,10 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
         for layer in range(hidden, -1, -1):  # backward
             fan_in, fan_out = widths[layer], widths[layer + 1]
             wo, i0 = woff[layer], ioff[layer]
-            for i in range(fan_in):
-                x_row = t[i0 + i]
-                for j in range(fan_out):
-                    d_row = delta[j]
-                    total = ZERO
-                    for s in range(n):
-                        total += x_row[s] * d_row[s]
-                    grad[wo + i * fan_out + j] = total
-            for j in range(fan_out):
-                d_row = delta[j]
-                total = ZERO
-                for s in range(n):
-                    total += d_row[s]
-                grad[boff[layer] + j] = total
+            _weight_gradient(t, i0, fan_in, delta, fan_out, n, grad, wo, boff[layer])
             if layer == 0:
                 break
-            for i in range(fan_in):
-                row = delta_in[i]
-                for s in range(n):
-                    row[s] = ZERO
-                for j in range(fan_out):
-                    weight = ew[wo + i * fan_out + j]
-                    d_row = delta[j]
-                    for s in range(n):
-                        row[s] += weight * d_row[s]
+            _input_gradient(ew, wo, fan_in, fan_out, delta, delta_in, n)
             for i in range(fan_in):
                 d_row, row, factor = delta[i], delta_in[i], der[i0 + i]
                 for s in range(n):
@@ -516,12 +574,24 @@ def _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts,
             for s in range(n):
                 best[s] = k if row[s] == top[s] else best[s]
         for s in range(n):
-            loss[s] = log(total[s]) + top[s] - logits[y[c0 + s], s]
+            loss[s] = log(total[s]) + top[s]
+        for k in range(classes):
+            row = logits[k]
+            for s in range(n):
+                loss[s] -= row[s] if y[c0 + s] == k else ZERO
+        # per split: sums over s of the loss and of the hits, masks instead of branches
+        train_loss = test_loss = train_hits = test_hits = ZERO
         for s in range(n):
-            test = split[c0 + s]
-            correct = 1.0 if best[s] == y[c0 + s] else 0.0
-            sums[r, 0, test] += np.float64(loss[s])
-            sums[r, 1, test] += correct
+            test = F32(split[c0 + s])
+            hit = ONE if best[s] == y[c0 + s] else ZERO
+            train_loss += (ONE - test) * loss[s]
+            test_loss += test * loss[s]
+            train_hits += (ONE - test) * hit
+            test_hits += test * hit
+        sums[r, 0, 0] += train_loss
+        sums[r, 0, 1] += test_loss
+        sums[r, 1, 0] += train_hits
+        sums[r, 1, 1] += test_hits
         if record and not levels:
             for k in range(classes):
                 row = logits[k]
