@@ -18,6 +18,7 @@ rule estimate:
     resources:
         # the activations decompressed as float32/float64 tensors, with headroom
         mem_mb=lambda wildcards, input: max(2000, 1000 + 8 * input.size_mb),
+        gpu=ESTIMATE_GPUS,  # on CUDA; 0 with device cpu
     conda:
         ENV
     shell:

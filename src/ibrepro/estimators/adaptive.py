@@ -19,22 +19,89 @@ map applied to each unit separately. Then I(X;T) = H(T), I(T;Y) = H(T) - H(T|Y) 
 Chelombiev et al.'s code pools all units of a layer and takes edges at quantiles of the
 layer's *distinct* values; per-unit ranks over samples are what "equal mass" means for each
 coordinate of T and what makes the per-unit monotone invariance hold.
+
+Numpy input never ranks every value: floor(r(t) bins / N) >= b iff r(t) >= m_b = ceil(b N / bins)
+iff t exceeds the m_b-th smallest value, so each unit's symbol is the number of the bins - 1
+thresholds s_(m_b) below t (a binary search), and the thresholds come from one radix sort of
+the unit's values (float32 bit patterns; a comparison sort for float64). Torch tensors (CUDA)
+rank by sorting; both give the same symbols.
 """
 
 from __future__ import annotations
 
-import torch
+import numpy as np
+from numba import njit
 
-from .entropy import MI, mutual_information
+from .entropy import BUCKETS, grouped_mi, mutual_information, plugin_sums, radix_sort
 from .inputs import check_layer
+from .mi import MI, is_tensor
 from .registry import Estimator, register
 
 
-def equal_mass_symbols(acts: torch.Tensor, bins: int) -> torch.Tensor:
+@njit(cache=True, nogil=True)
+def _sorted_values(values, is_float32, out, work, hist):
+    """``values`` (float64 ``(n,)``) in ascending order into ``out``: a radix sort of the
+    float32 bit patterns when every value is a float32, else a comparison sort."""
+    if not is_float32:
+        out[:] = np.sort(values)
+        return
+    n = values.size
+    bits = values.astype(np.float32).view(np.int32)
+    keys, order = work[0], work[1]
+    for i in range(n):  # sign-magnitude to an order-preserving key in [0, 2^32)
+        flip = bits[i] if bits[i] >= 0 else bits[i] ^ 0x7FFFFFFF
+        keys[i] = np.int64(flip) + (1 << 31)
+        order[i] = i
+    _, order = radix_sort(keys, order, 1 << 32, work[2], work[3], hist)
+    for i in range(n):
+        out[i] = values[order[i]]
+
+
+@njit(cache=True, nogil=True)
+def equal_mass_columns(acts, bins, is_float32, columns, work, hist):
+    """Equal-mass symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``."""
+    n, d = acts.shape
+    values = np.empty(n)
+    ordered = np.empty(n)
+    thresholds = np.empty(bins - 1)
+    for u in range(d):
+        for i in range(n):
+            values[i] = acts[i, u]
+        _sorted_values(values, is_float32, ordered, work, hist)
+        for b in range(1, bins):
+            m = -(-b * n // bins)  # ceil(b n / bins)
+            thresholds[b - 1] = ordered[m - 1]  # the m-th smallest value
+        for i in range(n):
+            columns[u, i] = np.searchsorted(thresholds, values[i])  # thresholds below t
+
+
+@njit(cache=True, nogil=True)
+def _equal_mass_sums(acts, bins, is_float32, label_index, label_bits, xlogx, sums, class_sums):
+    """``plugin_sums`` of the equal-mass symbols of every group ``(group, n, unit)``."""
+    groups, n, d = acts.shape
+    columns = np.empty((d, n), np.int64)
+    work = np.empty((5, n), np.int64)
+    hist = np.empty(BUCKETS, np.int64)
+    for g in range(groups):
+        equal_mass_columns(acts[g], bins, is_float32, columns, work, hist)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+
+
+def equal_mass_symbols(acts, bins: int):
     """Equal-mass bin index of every value, per unit: int64 ``(..., sample, unit)`` in [0, bins).
 
-    acts: real ``(..., sample, unit)``; ties get the bin of their minimal rank (module doc).
+    acts: real ``(..., sample, unit)`` (numpy or torch); ties get the bin of their minimal rank
+    (module doc).
     """
+    if not is_tensor(acts):
+        flat = acts.reshape(-1, *acts.shape[-2:])
+        symbols = np.empty((len(flat), flat.shape[-1], flat.shape[-2]), np.int64)
+        work, hist = np.empty((5, flat.shape[-2]), np.int64), np.empty(BUCKETS, np.int64)
+        for g, group in enumerate(flat):
+            equal_mass_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hist)
+        return symbols.transpose(0, 2, 1).reshape(acts.shape)
+    import torch
+
     values = acts.transpose(-1, -2)  # (..., unit, sample)
     n = values.shape[-1]
     ordered, order = torch.sort(values, dim=-1)
@@ -46,18 +113,21 @@ def equal_mass_symbols(acts: torch.Tensor, bins: int) -> torch.Tensor:
     return (rank * bins // n).transpose(-1, -2)
 
 
-def adaptive_bins(acts: torch.Tensor, labels: torch.Tensor, *, bins: int) -> MI:
+def adaptive_bins(acts, labels, *, bins: int) -> MI:
     """I(X;T), I(T;Y) in bits with ``bins`` equal-mass bins per unit, per group.
 
     acts: real ``(..., sample, unit)``, one layer's units (any units: only their order
-    matters); labels: int ``(sample,)``. Returns float64 ``(...)`` tensors on ``acts``'s device.
+    matters); labels: int ``(sample,)`` (numpy, or torch). Returns float64 ``(...)`` arrays
+    (tensors on ``acts``'s device).
     Bin edges are recomputed for every group ``(...)`` (every rep and epoch), from the ranks
     of each unit's values: see the module docstring for ties.
     """
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be an int >= 1, got {bins!r}")
     check_layer(acts, labels)
-    return mutual_information(equal_mass_symbols(acts, bins), labels)
+    if is_tensor(acts):
+        return mutual_information(equal_mass_symbols(acts, bins), labels)
+    return grouped_mi(_equal_mass_sums, acts, labels, bins, acts.dtype == np.float32)
 
 
 register(Estimator(

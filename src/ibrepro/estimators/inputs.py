@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import torch
+import numpy as np
+
+from .mi import is_tensor
 
 
-def check_layer(acts: torch.Tensor, labels: torch.Tensor | None = None) -> None:
-    """Raise ``ValueError`` unless ``acts`` is ``(..., sample, unit)`` with finite values and
-    ``labels`` (when given) is ``(sample,)`` for the same samples."""
+def check_layer(acts, labels=None) -> None:
+    """Raise ``ValueError`` unless ``acts`` (numpy array or torch tensor) is ``(..., sample,
+    unit)`` with finite values and ``labels`` (when given) is ``(sample,)`` for the same
+    samples."""
     if acts.ndim < 2:
         raise ValueError(f"acts must be (..., sample, unit), got shape {tuple(acts.shape)}")
     if labels is not None and (labels.ndim != 1 or acts.shape[-2] != labels.shape[-1]):
@@ -15,5 +18,11 @@ def check_layer(acts: torch.Tensor, labels: torch.Tensor | None = None) -> None:
             f"acts has {acts.shape[-2]} samples (axis -2) but labels has shape "
             f"{tuple(labels.shape)}: the sample counts must match"
         )
-    if acts.dtype.is_floating_point and not torch.isfinite(acts).all():
+    if is_tensor(acts):
+        import torch
+
+        if acts.dtype.is_floating_point and not torch.isfinite(acts).all():
+            raise ValueError("acts contains non-finite values")
+    elif np.issubdtype(acts.dtype, np.floating) and acts.size and not (
+            np.isfinite(acts.min()) and np.isfinite(acts.max())):  # NaN and inf reach min/max
         raise ValueError("acts contains non-finite values")

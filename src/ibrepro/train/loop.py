@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ibrepro.data.labels import shuffle_train_labels
+from ibrepro.device import resolve_device  # noqa: F401  (re-exported for the trainer)
 from ibrepro.nets.conv import BatchedConvNet, conv_shapes
 from ibrepro.nets.mlp import BatchedMLP
 from ibrepro.nets.regularisation import parseval_retraction_
@@ -55,13 +56,6 @@ def total_epochs(spec: dict) -> int:
     """Epochs a run of ``spec`` trains, numbered 1.. continuously: the random-label prefit's
     (``spec["prefit"]["epochs"]``, if any) and then ``spec["epochs"]`` on the true labels."""
     return spec.get("prefit", {}).get("epochs", 0) + spec["epochs"]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def layer_widths(spec: dict, classes: int,
