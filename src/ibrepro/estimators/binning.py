@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from .entropy import BUCKETS, grouped_mi, mutual_information, plugin_sums
-from .inputs import check_layer
+from .inputs import check_layer, value_range
 from .mi import MI, is_tensor
 from .registry import Estimator, register
 
@@ -151,8 +151,8 @@ def _bin_count_numpy(acts: np.ndarray, labels: np.ndarray, bins: int, low: float
         bin_low = flat.min(axis=(-2, -1)).astype(np.float64)
         bin_high = flat.max(axis=(-2, -1)).astype(np.float64)
     else:
-        if range in _SPANNING and flat.size and (float(flat.min()) < low
-                                                 or float(flat.max()) > high):
+        observed = value_range(flat) if range in _SPANNING and flat.size else (low, high)
+        if observed[0] < low or observed[1] > high:
             raise ValueError(f"range={range!r}: values outside low={low!r}, high={high!r}, "
                              "which must be their observed range over all epochs")
         bin_low, bin_high = np.full(len(flat), float(low)), np.full(len(flat), float(high))
