@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .entropy import BUCKETS, grouped_mi, mutual_information, plugin_sums, radix_sort
+from .entropy import grouped_mi, mutual_information, plugin_sums, radix_sort, workspace
 from .inputs import check_layer
 from .mi import MI, is_tensor
 from .registry import Estimator, register
@@ -78,11 +78,8 @@ def equal_mass_columns(acts, bins, is_float32, columns, work, hist):
 @njit(cache=True, nogil=True)
 def _equal_mass_sums(acts, bins, is_float32, label_index, label_bits, xlogx, sums, class_sums):
     """``plugin_sums`` of the equal-mass symbols of every group ``(group, n, unit)``."""
-    groups, n, d = acts.shape
-    columns = np.empty((d, n), np.int64)
-    work = np.empty((5, n), np.int64)
-    hist = np.empty(BUCKETS, np.int64)
-    for g in range(groups):
+    columns, work, hist = workspace(acts.shape[1], acts.shape[2])
+    for g in range(acts.shape[0]):
         equal_mass_columns(acts[g], bins, is_float32, columns, work, hist)
         sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
 
@@ -96,7 +93,7 @@ def equal_mass_symbols(acts, bins: int):
     if not is_tensor(acts):
         flat = acts.reshape(-1, *acts.shape[-2:])
         symbols = np.empty((len(flat), flat.shape[-1], flat.shape[-2]), np.int64)
-        work, hist = np.empty((5, flat.shape[-2]), np.int64), np.empty(BUCKETS, np.int64)
+        _, work, hist = workspace(flat.shape[-2], flat.shape[-1])
         for g, group in enumerate(flat):
             equal_mass_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hist)
         return symbols.transpose(0, 2, 1).reshape(acts.shape)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from .entropy import BUCKETS, grouped_mi, mutual_information, plugin_sums
+from .entropy import grouped_mi, mutual_information, plugin_sums, workspace
 from .inputs import check_layer, value_range
 from .mi import MI, is_tensor
 from .registry import Estimator, register
@@ -26,9 +26,7 @@ from .registry import Estimator, register
 def _floor_sums(acts, size, label_index, label_bits, xlogx, sums, class_sums):
     """``plugin_sums`` of floor(t / size) (t as float64) for every group ``(group, n, unit)``."""
     groups, n, d = acts.shape
-    columns = np.empty((d, n), np.int64)
-    work = np.empty((5, n), np.int64)
-    hist = np.empty(BUCKETS, np.int64)
+    columns, work, hist = workspace(n, d)
     for g in range(groups):
         for i in range(n):
             for u in range(d):
@@ -41,9 +39,7 @@ def _range_sums(acts, low, high, bins, label_index, label_bits, xlogx, sums, cla
     """``plugin_sums`` of clamp(floor((t - low) / width * bins), 0, bins - 1) per group, low and
     high float64 ``(group,)``, width = high - low or 1 if that is not > 0."""
     groups, n, d = acts.shape
-    columns = np.empty((d, n), np.int64)
-    work = np.empty((5, n), np.int64)
-    hist = np.empty(BUCKETS, np.int64)
+    columns, work, hist = workspace(n, d)
     top = np.float64(bins - 1)
     for g in range(groups):
         width = high[g] - low[g]

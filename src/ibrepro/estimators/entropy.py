@@ -131,31 +131,36 @@ def plugin_sums(columns, label_index, label_bits, xlogx, class_sums, work, hist)
 
 
 @njit(cache=True, nogil=True)
+def workspace(n, d):
+    """Scratch of the kernels for groups of ``n`` rows of ``d`` units: the symbols ``(d, n)``,
+    :func:`plugin_sums`'s ``work`` and the radix histogram."""
+    return np.empty((d, n), np.int64), np.empty((5, n), np.int64), np.empty(BUCKETS, np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _transpose_into(symbols, columns):
+    """``columns[u, i] = symbols[i, u]``: one group's integer symbols, unit-major."""
+    for i in range(symbols.shape[0]):
+        for u in range(symbols.shape[1]):
+            columns[u, i] = symbols[i, u]
+
+
+@njit(cache=True, nogil=True)
 def _symbol_sums(symbols, label_index, label_bits, xlogx, sums, class_sums):
     """:func:`plugin_sums` of every group of integer ``symbols`` ``(group, n, unit)``."""
-    groups, n, d = symbols.shape
-    columns = np.empty((d, n), np.int64)
-    work = np.empty((5, n), np.int64)
-    hist = np.empty(BUCKETS, np.int64)
-    for g in range(groups):
-        for i in range(n):
-            for u in range(d):
-                columns[u, i] = symbols[g, i, u]
+    columns, work, hist = workspace(symbols.shape[1], symbols.shape[2])
+    for g in range(symbols.shape[0]):
+        _transpose_into(symbols[g], columns)
         sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
 
 
 @njit(cache=True, nogil=True)
 def _keys_of(symbols, keys):
     """Row keys of every group of integer ``symbols`` ``(group, n, unit)`` into ``keys``."""
-    groups, n, d = symbols.shape
-    columns = np.empty((d, n), np.int64)
-    work = np.empty((4, n), np.int64)
-    hist = np.empty(BUCKETS, np.int64)
-    for g in range(groups):
-        for i in range(n):
-            for u in range(d):
-                columns[u, i] = symbols[g, i, u]
-        _row_keys(columns, 0, keys[g], work, hist)
+    columns, work, hist = workspace(symbols.shape[1], symbols.shape[2])
+    for g in range(symbols.shape[0]):
+        _transpose_into(symbols[g], columns)
+        _row_keys(columns, 0, keys[g], work[:4], hist)
 
 
 @functools.cache

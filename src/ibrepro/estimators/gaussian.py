@@ -44,18 +44,24 @@ def cutoff_exponent(n: int) -> float:
 @njit(cache=True, nogil=True)
 def principal_axis(points):
     """A unit vector along which ``points`` ``(n, d)`` spread most (power iteration on their
-    scatter matrix, started at the widest coordinate; any unit vector keeps the sweep exact)."""
+    scatter matrix, started at the widest coordinate; any unit vector keeps the sweep exact).
+    Plain loops: numba's matrix products would need scipy's BLAS."""
     n, d = points.shape
-    centred = points - points.sum(axis=0) / n
-    scatter = centred.T @ centred
+    mean = np.zeros(d)
+    for i in range(n):
+        mean += points[i]
+    mean /= n
+    scatter = np.zeros((d, d))
+    for i in range(n):
+        for a in range(d):
+            for b in range(d):
+                scatter[a, b] += (points[i, a] - mean[a]) * (points[i, b] - mean[b])
     axis = np.zeros(d)
-    widest = 0
-    for k in range(d):
-        if scatter[k, k] > scatter[widest, widest]:
-            widest = k
-    axis[widest] = 1.0
+    axis[np.argmax(np.diag(scatter).copy())] = 1.0
+    following = np.empty(d)
     for _ in range(30):
-        following = scatter @ axis
+        for a in range(d):
+            following[a] = (scatter[a] * axis).sum()
         norm = math.sqrt((following * following).sum())
         if not norm > 0:
             break
@@ -66,7 +72,9 @@ def principal_axis(points):
 @njit(cache=True, nogil=True)
 def _sweep_order(points, axis):
     """The points' projections on ``axis`` and the order that sorts them."""
-    projection = points @ axis
+    projection = np.empty(points.shape[0])
+    for i in range(points.shape[0]):
+        projection[i] = (points[i] * axis).sum()
     return projection, np.argsort(projection, kind="mergesort")
 
 
