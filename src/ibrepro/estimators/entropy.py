@@ -29,6 +29,7 @@ from .mi import MI, is_tensor
 _DIGIT = 11  # radix-sort digit: 2048 buckets, a 16 KiB histogram
 BUCKETS = 1 << _DIGIT
 _KEY_LIMIT = 1 << 62  # keys stay below this bound, far from int64 overflow
+_DENSE_BOUND = 1 << 33  # keys are re-ranked before they pass this: 3 radix passes
 
 
 @njit(cache=True, nogil=True)
@@ -79,8 +80,12 @@ def _dense_rank(values, bound, work, hist):
 @njit(cache=True, nogil=True)
 def _row_keys(columns, spare_bits, keys, work, hist):
     """Fill ``keys`` (int64 ``(n,)``) so that keys compare as the rows of ``columns`` (int64
-    ``(unit, n)``, overwritten) compare lexicographically, and stay below 2^(62 - spare_bits);
-    return their bound."""
+    ``(unit, n)``, overwritten) compare lexicographically; return their bound.
+
+    Keys are re-ranked once they would pass 2^33 (a 3-pass sort, where 2^62 takes 6), and
+    once all N rows of a prefix of the units differ, the prefix alone orders them: the rest
+    is skipped (fine bins, e.g. 1e-4, separate the rows after two or three units).
+    """
     d, n = columns.shape
     keys[:] = 0
     bound = 1
@@ -91,8 +96,10 @@ def _row_keys(columns, spare_bits, keys, work, hist):
         radix = column.max() + 1
         if radix > n:  # sparse symbols: rank them so the radix is at most N
             radix = _dense_rank(column, radix, work, hist)
-        if bound > (_KEY_LIMIT >> spare_bits) // radix:
+        if bound > min(_DENSE_BOUND, _KEY_LIMIT >> spare_bits) // radix:
             bound = _dense_rank(keys, bound, work, hist)
+            if bound == n:  # every row already distinct
+                return bound
         for i in range(n):
             keys[i] = keys[i] * radix + column[i]
         bound *= radix
