@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .entropy import grouped_mi, mutual_information, plugin_sums, radix_sort, workspace
+from .entropy import grouped_mi, mutual_information, plugin_sums, sort_keys, workspace
 from .inputs import check_layer
 from .mi import MI, is_tensor
 from .registry import Estimator, register
@@ -47,14 +47,15 @@ def _sorted_values(values, is_float32, out, work, hist):
         return
     n = values.size
     bits = values.astype(np.float32).view(np.int32)
-    keys, order = work[0], work[1]
+    keys = work[0]
     for i in range(n):  # sign-magnitude to an order-preserving key in [0, 2^32)
-        flip = bits[i] if bits[i] >= 0 else bits[i] ^ 0x7FFFFFFF
-        keys[i] = np.int64(flip) + (1 << 31)
-        order[i] = i
-    _, order = radix_sort(keys, order, 1 << 32, work[2], work[3], hist)
-    for i in range(n):
-        out[i] = values[order[i]]
+        keys[i] = np.int64(bits[i] if bits[i] >= 0 else bits[i] ^ 0x7FFFFFFF) + (1 << 31)
+    keys = sort_keys(keys, 1 << 32, work[2], hist)
+    patterns = np.empty(n, np.int32)
+    for i in range(n):  # and back
+        flip = keys[i] - (1 << 31)
+        patterns[i] = flip if flip >= 0 else flip ^ 0x7FFFFFFF
+    out[:] = patterns.view(np.float32)
 
 
 @njit(cache=True, nogil=True)

@@ -32,23 +32,31 @@ _KEY_LIMIT = 1 << 62  # keys stay below this bound, far from int64 overflow
 _DENSE_BOUND = 1 << 33  # keys are re-ranked before they pass this: 3 radix passes
 
 
+@njit(inline="always")
+def _offsets(keys, shift, hist):
+    """Fill ``hist`` with each digit's first position in the order of the digit at ``shift``;
+    False when all keys share that digit (the pass would order nothing)."""
+    hist[:] = 0
+    for key in keys:
+        hist[(key >> shift) & (BUCKETS - 1)] += 1
+    if hist[(keys[0] >> shift) & (BUCKETS - 1)] == keys.size:
+        return False
+    total = 0
+    for b in range(BUCKETS):
+        count = hist[b]
+        hist[b] = total
+        total += count
+    return True
+
+
 @njit(cache=True, nogil=True)
 def radix_sort(keys, payload, bound, keys_out, payload_out, hist):
     """Stable LSD radix sort of the int64 ``keys`` in [0, bound) carrying ``payload``; returns
     the sorted pair, each either the input or the ``*_out`` buffer (both are overwritten)."""
-    n = keys.size
     shift = 0
     while shift < 63 and ((bound - 1) >> shift) > 0:
-        hist[:] = 0
-        for i in range(n):
-            hist[(keys[i] >> shift) & (BUCKETS - 1)] += 1
-        if hist[(keys[0] >> shift) & (BUCKETS - 1)] != n:  # else this digit orders nothing
-            total = 0
-            for b in range(BUCKETS):
-                count = hist[b]
-                hist[b] = total
-                total += count
-            for i in range(n):
+        if _offsets(keys, shift, hist):
+            for i in range(keys.size):
                 digit = (keys[i] >> shift) & (BUCKETS - 1)
                 keys_out[hist[digit]] = keys[i]
                 payload_out[hist[digit]] = payload[i]
@@ -57,6 +65,22 @@ def radix_sort(keys, payload, bound, keys_out, payload_out, hist):
             payload, payload_out = payload_out, payload
         shift += _DIGIT
     return keys, payload
+
+
+@njit(cache=True, nogil=True)
+def sort_keys(keys, bound, keys_out, hist):
+    """:func:`radix_sort` of ``keys`` alone: returns the sorted keys (``keys`` or
+    ``keys_out``)."""
+    shift = 0
+    while shift < 63 and ((bound - 1) >> shift) > 0:
+        if _offsets(keys, shift, hist):
+            for key in keys:
+                digit = (key >> shift) & (BUCKETS - 1)
+                keys_out[hist[digit]] = key
+                hist[digit] += 1
+            keys, keys_out = keys_out, keys
+        shift += _DIGIT
+    return keys
 
 
 @njit(cache=True, nogil=True)
@@ -119,7 +143,7 @@ def plugin_sums(columns, label_index, label_bits, xlogx, class_sums, work, hist)
     bound = _row_keys(columns, label_bits, keys, work[:4], hist)
     for i in range(n):
         keys[i] = (keys[i] << label_bits) | label_index[i]
-    keys, _ = radix_sort(keys, work[1], bound << label_bits, work[2], work[3], hist)
+    keys = sort_keys(keys, bound << label_bits, work[2], hist)
     class_sums[:] = 0.0
     total_sum = 0.0
     mask = (1 << label_bits) - 1
