@@ -20,11 +20,10 @@ Chelombiev et al.'s code pools all units of a layer and takes edges at quantiles
 layer's *distinct* values; per-unit ranks over samples are what "equal mass" means for each
 coordinate of T and what makes the per-unit monotone invariance hold.
 
-Numpy input never ranks every value: floor(r(t) bins / N) >= b iff r(t) >= m_b = ceil(b N / bins)
-iff t exceeds the m_b-th smallest value, so each unit's symbol is the number of the bins - 1
-thresholds s_(m_b) below t (a binary search), and the thresholds come from one radix sort of
-the unit's values (float32 bit patterns; a comparison sort for float64). Torch tensors (CUDA)
-rank by sorting; both give the same symbols.
+Numpy input: each unit's values are ordered by one radix sort of their float32 bit patterns
+(a comparison sort for float64 input) and each value gets the position of the first of its
+run of equal values in that order, as the torch code (CUDA) does with its sort; both give the
+same symbols.
 """
 
 from __future__ import annotations
@@ -32,30 +31,25 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .entropy import grouped_mi, mutual_information, plugin_sums, sort_keys, workspace
+from .entropy import grouped_mi, mutual_information, plugin_sums, radix_sort, workspace
 from .inputs import check_layer
 from .mi import MI, is_tensor
 from .registry import Estimator, register
 
 
 @njit(cache=True, nogil=True)
-def _sorted_values(values, is_float32, out, work, hist):
-    """``values`` (float64 ``(n,)``) in ascending order into ``out``: a radix sort of the
-    float32 bit patterns when every value is a float32, else a comparison sort."""
+def _order(values, is_float32, work, hist):
+    """The order sorting ``values`` (float64 ``(n,)``): a radix sort of the float32 bit
+    patterns when every value is a float32, else a comparison sort."""
     if not is_float32:
-        out[:] = np.sort(values)
-        return
+        return np.argsort(values, kind="mergesort")
     n = values.size
     bits = values.astype(np.float32).view(np.int32)
-    keys = work[0]
+    keys, order = work[0], work[1]
     for i in range(n):  # sign-magnitude to an order-preserving key in [0, 2^32)
         keys[i] = np.int64(bits[i] if bits[i] >= 0 else bits[i] ^ 0x7FFFFFFF) + (1 << 31)
-    keys = sort_keys(keys, 1 << 32, work[2], hist)
-    patterns = np.empty(n, np.int32)
-    for i in range(n):  # and back
-        flip = keys[i] - (1 << 31)
-        patterns[i] = flip if flip >= 0 else flip ^ 0x7FFFFFFF
-    out[:] = patterns.view(np.float32)
+        order[i] = i
+    return radix_sort(keys, order, 1 << 32, work[2], work[3], hist)[1]
 
 
 @njit(cache=True, nogil=True)
@@ -63,17 +57,15 @@ def equal_mass_columns(acts, bins, is_float32, columns, work, hist):
     """Equal-mass symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``."""
     n, d = acts.shape
     values = np.empty(n)
-    ordered = np.empty(n)
-    thresholds = np.empty(bins - 1)
     for u in range(d):
         for i in range(n):
             values[i] = acts[i, u]
-        _sorted_values(values, is_float32, ordered, work, hist)
-        for b in range(1, bins):
-            m = -(-b * n // bins)  # ceil(b n / bins)
-            thresholds[b - 1] = ordered[m - 1]  # the m-th smallest value
-        for i in range(n):
-            columns[u, i] = np.searchsorted(thresholds, values[i])  # thresholds below t
+        order = _order(values, is_float32, work, hist)
+        first = 0  # position of the first of the current run of equal values: its rank
+        for p in range(n):
+            if p > 0 and values[order[p]] != values[order[p - 1]]:
+                first = p
+            columns[u, order[p]] = first * bins // n
 
 
 @njit(cache=True, nogil=True)
