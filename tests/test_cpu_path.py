@@ -265,3 +265,35 @@ def test_auto_without_a_driver_is_the_cpu_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["cpu", "False"]
+
+
+@pytest.mark.parametrize("spec", [
+    {"name": "b", "method": "bin-count", "params": {"bins": 8, "range": "layer"}},
+    {"name": "k", "method": "kde-lower", "params": {"noise_variance": 0.01}},
+])
+def test_the_cuda_path_of_estimate_file_runs_torch_and_agrees(tmp_path, toy_run, spec,
+                                                              monkeypatch):
+    # on "cuda" every block becomes a tensor (here a CPU one): the torch code, as a GPU job
+    import xarray as xr
+
+    import ibrepro.estimators.apply as apply
+
+    def as_cpu_tensor(array, device):
+        return array if device == "cpu" else torch.as_tensor(array)
+
+    estimate = apply.estimate_file
+    estimate(spec, toy_run, tmp_path / "cpu.nc", device="cpu", workers=2)
+    monkeypatch.setattr(apply, "on_device", as_cpu_tensor)
+    estimate(spec, toy_run, tmp_path / "cuda.nc", device="cuda")
+    with xr.open_dataset(tmp_path / "cpu.nc") as cpu, xr.open_dataset(tmp_path / "cuda.nc") as gpu:
+        assert cpu.attrs["device"] == "cpu" and gpu.attrs["device"] == "cuda"
+        for name in cpu.data_vars:
+            np.testing.assert_allclose(cpu[name], gpu[name], rtol=0,
+                                       atol=0 if spec["method"] == "bin-count" else 1e-12)
+
+
+def test_an_unknown_device_is_named():
+    from ibrepro.device import resolve
+
+    with pytest.raises(ValueError, match="device must be one of auto, cpu, cuda; got 'tpu'"):
+        resolve("tpu")
