@@ -11,6 +11,7 @@ from ibrepro.estimators.baseline import (
     permuted_labels,
     shuffled,
     split_shuffle,
+    torch_randperm,
 )
 from ibrepro.estimators.binning import bin_size
 
@@ -22,6 +23,13 @@ def test_permutation_is_fixed_by_the_seed():
     assert torch.equal(first, permuted_labels(labels, 0))
     assert not torch.equal(first, permuted_labels(labels, 1))
     assert not torch.equal(first, labels)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 4096, 70000])
+@pytest.mark.parametrize("seed", [0, 4, 123456789, 2**32 + 5])
+def test_the_permutation_is_torchs_randperm(n, seed):
+    expected = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    assert torch.equal(torch.from_numpy(torch_randperm(n, seed)), expected)
 
 
 @pytest.mark.parametrize("method,params", [("bin-size", {"size": 0.3}),

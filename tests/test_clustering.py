@@ -285,7 +285,7 @@ def test_the_distance_file_uses_the_chosen_epochs_samples_and_edges(tmp_path, ac
     result = measured(tmp_path, activations, "pairwise-distances", monkeypatch, bins=6,
                       snapshots=3, sample_fraction=0.5, seed=2)
     assert list(result["epoch"].values) == [0, 2, 8]  # first, middle and last of 5 snapshots
-    subset = clustering.sample_subset(48, 0.5, 2).numpy()
+    subset = clustering.sample_subset(48, 0.5, 2)
     assert len(subset) == 24 and result["pair_count"].attrs["samples"] == 24
     picked = data[:, [0, 2, 4]][:, :, subset].double().numpy()
     for k, units in enumerate((slice(0, 3), slice(3, 5))):

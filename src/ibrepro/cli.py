@@ -62,18 +62,24 @@ def _train(args) -> None:
 
 
 def _estimate(args) -> None:
+    from ibrepro.device import resolve
     from ibrepro.estimators.apply import estimate_file
 
-    _limit_threads(args.threads)
-    estimate_file(json.loads(args.spec), args.activations, args.out, device=args.device,
-                  weights_path=args.weights)
+    device = resolve(args.device)
+    if device == "cuda":  # the CPU path never imports torch; its processes take the threads
+        _limit_threads(args.threads)
+    estimate_file(json.loads(args.spec), args.activations, args.out, device=device,
+                  weights_path=args.weights, workers=args.threads or 1)
 
 
 def _measure(args) -> None:
+    from ibrepro.device import resolve
     from ibrepro.estimators.apply import apply_measure
 
-    _limit_threads(args.threads)
-    apply_measure(json.loads(args.spec), args.activations, args.out, device=args.device)
+    device = resolve(args.device)
+    if device == "cuda":
+        _limit_threads(args.threads)
+    apply_measure(json.loads(args.spec), args.activations, args.out, device=device)
 
 
 def _prune(args) -> None:
@@ -175,7 +181,9 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--activations", required=True)
         p.add_argument("--out", required=True)
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-        p.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
+        p.add_argument("--threads", type=int,
+                       help="CPU processes sharing the repetitions (estimate; default 1), "
+                            "or torch's threads on CUDA")
         if name == "estimate":
             p.add_argument("--weights", help="the run's weights.nc (estimators that need it)")
     p = command("render", _render, "draw one figure or table from built results")

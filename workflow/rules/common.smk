@@ -25,6 +25,10 @@ RESULTS = f"results/{SPEC.scale}"
 # quick training took the same wall time on 1 thread as on 2 (18 s vs 27 s CPU), so there one
 # thread each lets two jobs share a 2-core machine; paper-scale CPU jobs get 2.
 JOB_THREADS = 1 if SPEC.scale == "quick" else 2
+# GPUs an estimate or measure job takes (resource `gpu`, as training's `train_gpus`): on CUDA
+# (device auto or cuda) it computes there and must not share the GPU with a training job; with
+# device cpu it needs none (the CPU path never imports torch).
+ESTIMATE_GPUS = 0 if SPEC.device == "cpu" else SPEC.train_gpus
 # The rules' conda environment, declared when deploying with conda (--sdm conda): then --archive
 # packs its packages; without it the rules run in the current environment (pip install -e .)
 # and --archive packs the code, config and external inputs, no conda needed.

@@ -16,8 +16,10 @@ rule estimate:
         f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
     threads: JOB_THREADS
     resources:
-        # the activations decompressed as float32/float64 tensors, with headroom
-        mem_mb=lambda wildcards, input: max(2000, 1000 + 8 * input.size_mb),
+        # each of the job's processes holds one block of one repetition (apply.BLOCK_BYTES,
+        # 256 MiB of float32) and its temporaries, whatever the file's size
+        mem_mb=lambda wildcards, threads: 1000 + 1000 * threads,
+        gpu=ESTIMATE_GPUS,  # on CUDA; 0 with device cpu
     conda:
         ENV
     shell:

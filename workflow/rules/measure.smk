@@ -16,6 +16,7 @@ rule measure:
     threads: JOB_THREADS
     resources:
         mem_mb=4000,
+        gpu=ESTIMATE_GPUS,  # on CUDA; 0 with device cpu
     conda:
         ENV
     shell:

@@ -9,22 +9,25 @@ a value of T iff their code rows are equal.
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
-from .entropy import MI, mutual_information
+from .entropy import mutual_information
 from .inputs import check_layer
+from .mi import MI, is_tensor
 from .registry import Estimator, register
 
 
-def exact_discrete(codes: torch.Tensor, labels: torch.Tensor) -> MI:
+def exact_discrete(codes, labels) -> MI:
     """I(X;T), I(T;Y) in bits, exactly, from integer codes ``(..., sample, unit)``.
 
-    codes: integer (or bool) tensor, one layer's quantization levels per sample and unit, e.g.
-    uint8 for 8-bit activations; any integer values, negative included. labels: int
-    ``(sample,)``. Returns float64 ``(...)`` tensors. Float input is rejected: an exact
-    estimate needs the codes the network computed with, not real-valued activations.
+    codes: integer (or bool) numpy array or tensor, one layer's quantization levels per sample
+    and unit, e.g. uint8 for 8-bit activations; any integer values, negative included. labels:
+    int ``(sample,)``. Returns float64 ``(...)`` arrays (tensors). Float input is rejected: an
+    exact estimate needs the codes the network computed with, not real-valued activations.
     """
-    if codes.dtype.is_floating_point or codes.dtype.is_complex:
+    floating = (codes.dtype.is_floating_point or codes.dtype.is_complex if is_tensor(codes)
+                else not (np.issubdtype(codes.dtype, np.integer) or codes.dtype == np.bool_))
+    if floating:
         raise TypeError(
             f"codes must be an integer tensor of quantization levels, got {codes.dtype}: "
             "exact-discrete needs the integer codes of a quantized network, not activations"

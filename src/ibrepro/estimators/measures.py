@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ibrepro.estimators.registry import ENTROPY_MODULES
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.registry import Registry, check_params
-
-_ENTROPY_MODULE = "ibrepro.estimators.entropy"
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ def validate_params(method: str, params: Mapping[str, object]) -> dict[str, obje
 
 
 def fingerprint(method: str, params: Mapping[str, object]) -> str:
-    """sha256 of the measure's module source, ``entropy.py``'s and the resolved parameters."""
+    """sha256 of the measure's module source, the entropy core's (numba and torch) and the
+    resolved parameters."""
     resolved = validate_params(method, params)
-    return source_fingerprint([get(method).module, _ENTROPY_MODULE],
+    return source_fingerprint([get(method).module, *ENTROPY_MODULES],
                               {"method": method, "params": resolved})

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
-from ibrepro.nets.quantize import quantized
 from ibrepro.registry import Registry, check_params
 
 # what an estimator can need, and what provides it (``provides``)
@@ -23,7 +22,8 @@ NEEDS = {
     "noise": "a noisy network (noise_std > 0)",
     "codes": "a quantized network",
 }
-_ENTROPY_MODULE = "ibrepro.estimators.entropy"
+# the entropy core, numba and torch: every method's results depend on them
+ENTROPY_MODULES = ("ibrepro.estimators.entropy", "ibrepro.estimators.entropy_torch")
 _BASELINE_MODULE = "ibrepro.estimators.baseline"
 
 
@@ -93,6 +93,8 @@ def provides(experiment: Mapping[str, object]) -> set[str]:
     """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
     weights unless it has conv layers, noise when ``noise_std`` > 0, and the integer codes of
     a quantized net (``bits`` 4 or 8) or else the float activations."""
+    from ibrepro.nets.quantize import quantized  # imports torch: DAG time only, not in jobs
+
     offered = {"codes" if quantized(experiment.get("bits")) else "activations"}
     if not experiment.get("conv"):
         offered.add("weights")
@@ -125,10 +127,11 @@ def validate_params(method: str, params: Mapping[str, object]) -> dict[str, obje
 
 
 def fingerprint(method: str, params: Mapping[str, object]) -> str:
-    """sha256 of the estimator's module source, ``entropy.py``'s, those it ``uses`` (and
-    ``baseline.py``'s for a shuffled-label instance), and the resolved parameters."""
+    """sha256 of the estimator's module source, the entropy core's (``entropy.py``,
+    ``entropy_torch.py``), those it ``uses`` (and ``baseline.py``'s for a shuffled-label
+    instance), and the resolved parameters."""
     resolved = validate_params(method, params)
-    modules = [get(method).module, _ENTROPY_MODULE, *get(method).uses]
+    modules = [get(method).module, *ENTROPY_MODULES, *get(method).uses]
     if SHUFFLE_PARAM in resolved:
         modules.append(_BASELINE_MODULE)
     return source_fingerprint(modules, {"method": method, "params": resolved})

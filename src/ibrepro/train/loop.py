@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ibrepro.data.labels import shuffle_train_labels
+from ibrepro.device import resolve_device  # noqa: F401  (re-exported for the trainer)
 from ibrepro.spec import Experiment
 
 if TYPE_CHECKING:
@@ -44,15 +45,6 @@ def repetition_seeds(seed: int, repetitions: int) -> list[int]:
     """Independent 63-bit seeds for repetitions 0..R-1; seed r does not depend on R."""
     return [int(np.random.SeedSequence([seed, r]).generate_state(2, np.uint64)[0] >> 1)
             for r in range(repetitions)]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when available, else the CPU."""
-    import torch
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)
 
 
 def layer_widths(spec: Experiment | dict, classes: int,
