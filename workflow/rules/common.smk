@@ -25,11 +25,18 @@ RESULTS = f"results/{SPEC.scale}"
 # quick training took the same wall time on 1 thread as on 2 (18 s vs 27 s CPU), so there one
 # thread each lets two jobs share a 2-core machine; paper-scale CPU jobs get 2.
 JOB_THREADS = 1 if SPEC.scale == "quick" else 2
-# The rules' conda environment, declared when deploying with conda (--sdm conda): then --archive
-# packs its packages; without it the rules run in the current environment (pip install -e .)
-# and --archive packs the code, config and external inputs, no conda needed.
-ENV = ("../envs/ibrepro.yaml"
-       if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method else None)
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+def rule_env(wildcards):
+    """Every rule's conda environment, in effect when deploying with conda (--sdm conda): then
+    --archive packs its packages. Otherwise None: the rules run in the current environment
+    (pip install -e .) and --archive packs the code, config and external inputs, no conda
+    needed. A function, so the rules always declare it (snakemake --lint, run plainly)."""
+    return "../envs/ibrepro.yaml" if CONDA else None
+
+
+ENV = rule_env  # each rule's `conda:`
 
 
 def alternatives(names):
