@@ -14,10 +14,12 @@ from PIL import Image
 
 from ibrepro.config import load_file
 from ibrepro.data import build as build_dataset
-from ibrepro.figures import ITEMS, ItemInputs, get, input_paths, output_paths, render
+from ibrepro.figures import ItemInputs, get, input_paths, output_paths, render
 from ibrepro.figures.plane import information_plane
-from ibrepro.figures.rip import input_information
 from ibrepro.figures.save import new_figure
+from ibrepro.papers import ITEMS
+from ibrepro.papers.rip.data import input_information
+from ibrepro.paths import run_file
 from ibrepro.train.writer import ActivationWriter
 
 REPS, EPOCHS, MI_EPOCHS = 3, 10, [0, 1, 2, 5, 10]
@@ -101,8 +103,9 @@ def _dataset(x, y, split) -> xr.Dataset:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, dataset_spec):
-    """A results root holding every input of every registered item (datasets for real)."""
+def results(tmp_path_factory, dataset_spec, write_measure):
+    """A results root holding every input of every registered item (datasets for real, measure
+    files by the measure stage's code from the fake activations)."""
     root = tmp_path_factory.mktemp("results")
     rng = np.random.default_rng(0)
     for item in ITEMS.values():
@@ -111,6 +114,11 @@ def results(tmp_path_factory, dataset_spec):
             _write(_mi(experiment, estimator, rng), paths[f"mi/{experiment}/{estimator}"])
         for experiment in item.activations:
             _activations(paths[f"activations/{experiment}"], rng)
+        for experiment, measure in item.measures:
+            acts = run_file(root, experiment, "activations")
+            if not acts.is_file():
+                _activations(acts, rng)
+            write_measure(acts, paths[f"measures/{experiment}/{measure}"], measure)
         for experiment in item.metrics:
             _write(_metrics(experiment, rng), paths[f"metrics/{experiment}"])
         for name in item.datasets:
@@ -127,12 +135,13 @@ def _options(item_id: str) -> dict:
 
 
 @pytest.mark.parametrize("item_id", sorted(ITEMS))
-def test_render_every_item(item_id, results):
+def test_render_every_item(item_id, results, rst_problems):
     paths = render(item_id, results, _options(item_id))
     assert paths == output_paths(item_id, results)
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     caption = paths[-1].read_text().strip()
     assert caption
+    assert rst_problems(paths[-1]) == []  # the HTML report reads it as reStructuredText
     declared = input_paths(item_id, results)
     if get(item_id).kind == "figure":
         png, pdf = paths[0], paths[1]

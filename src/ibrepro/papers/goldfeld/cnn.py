@@ -14,11 +14,14 @@ paper's ln(10000)); the recorded activations are the pre-noise S_l.
   sample, the cosine between the deterministic net's layer vector and the other model's, at the
   last epoch, pooled over repetitions. The deterministic net against its next repetition (other
   initial weights) is the paper's "unrelated representations" reference.
-- Fig. 7: H(Bin(T_l)) of the dropout net with two bins, [-1, 0] and (0, 1] (the sign pattern).
+- Fig. 7: H(Bin(T_l)) of the dropout net with two bins per unit (the sign pattern): the
+  ``binned-entropy-2`` measure, bins [-1, 0) and [0, 1] (the paper: [-1, 0] and (0, 1]).
 - Fig. 8: within- vs between-class pairwise-distance histograms of the input and the four
-  layers of the dropout net at epochs 0, 1, E/4, E (E = 128: the paper's 0, 1, 32, 128).
+  layers of the dropout net at epochs 0, 1, E/4, E (E = 128: the paper's 0, 1, 32, 128): the
+  ``pairwise-distances-100`` measure for the layers; the input's pixels, of the same samples,
+  histogrammed here by the measure's own function.
 - unit-slopes: the least-squares slope over epochs 1..E of each layer-3 unit's H(Bin(T_3(k)))
-  (bins of size 1e-4 ... 1e-1 anchored at 0, as ``clustering.unit_binned_entropy``), mean and
+  (bins of size 1e-4 ... 1e-1 anchored at 0): the ``unit-slopes-<size>`` measures; mean and
   standard deviation over the units.
 """
 
@@ -30,29 +33,35 @@ import math
 import numpy as np
 import xarray as xr
 
-from ibrepro.figures.goldfeld import BIN_SIZES
-from ibrepro.figures.goldfeld_noisy import _hidden_units, distance_panel
 from ibrepro.figures.plane import epoch_cmap
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
+from ibrepro.papers.goldfeld.clusters import (
+    PAIRS,
+    distance_fractions,
+    draw_distances,
+    hidden_layers,
+    pair_fractions,
+)
+from ibrepro.papers.goldfeld.runs import (
+    BIN_SIZES,
+    CNN_DISTANCES,
+    CNNS,
+    DATASET,
+    DETERMINISTIC,
+    DROPOUT,
+    TWO_BINS,
+    UNIT_SLOPES,
+)
 
-DATASET = "mnist"
-DETERMINISTIC = "goldfeld-cnn"
-# the other models of Table 1: experiment -> (label, the paper's errors mean, std)
-PAPER_ERRORS = {
-    DETERMINISTIC: ("deterministic", 50, 4.6),
-    "goldfeld-cnn-noisy-0.05": ("noisy beta = 0.05", 50, 5.0),
-    "goldfeld-cnn-noisy-0.1": ("noisy beta = 0.1", 51, 6.9),
-    "goldfeld-cnn-noisy-0.2": ("noisy beta = 0.2", 86, 9.8),
-    "goldfeld-cnn-noisy-0.5": ("noisy beta = 0.5", 2200, 520),
-    "goldfeld-cnn-dropout": ("dropout p = 0.2", 39, 3.9),
-}
-MODELS = tuple(PAPER_ERRORS)
-DROPOUT = "goldfeld-cnn-dropout"  # §5.2: "the MNIST CNN trained with dropout"
+# Table 1: experiment -> (label, the paper's errors mean, std)
+PAPER_ERRORS = dict(zip(CNNS, (
+    ("deterministic", 50, 4.6), ("noisy beta = 0.05", 50, 5.0), ("noisy beta = 0.1", 51, 6.9),
+    ("noisy beta = 0.2", 86, 9.8), ("noisy beta = 0.5", 2200, 520),
+    ("dropout p = 0.2", 39, 3.9)), strict=True))
+MODELS = CNNS
 SLOPE_LAYER = 3
 COSINE_BINS = 100
-DISTANCE_SAMPLES = 2000  # validation samples whose pairs fig8 histograms (2 M pairs)
-DISTANCE_BINS = 100
 
 
 SETTINGS = {"optimizer": "{}", "lr": "lr {:g}", "batch_size": "batch {}", "epochs": "{} epochs",
@@ -86,32 +95,17 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
 
 
-def sign_entropy(values):
-    """H(Bin(T)) in nats with the two bins [-1, 0] and (0, 1]: the plug-in entropy of the
-    rows' sign patterns, samples equiprobable. Tensor ``(..., sample, unit)`` → ``(...)``."""
-    import torch
-
-    from ibrepro.estimators.entropy import entropy
-
-    return entropy((values > 0).to(torch.int64)) * math.log(2)
+def layer_slopes(measures: list[xr.Dataset], layer: int) -> np.ndarray:
+    """The per-unit slopes (nats/epoch) of ``layer``'s units from ``unit-binned-entropy``
+    measure files, one per bin size: ``(size, rep, unit)``."""
+    return np.stack([m["slope"].sel(unit=m["unit"].values[m["unit_layer"].values == layer])
+                     .transpose("rep", "unit").values for m in measures])
 
 
-def unit_slopes(acts: xr.Dataset, units: np.ndarray, sizes) -> np.ndarray:
-    """Least-squares slopes (nats/epoch) over the recorded epochs 1..E of H(Bin(T(k))) of
-    ``units`` for each bin size of ``sizes``: ``(size, rep, unit)``; each repetition's units are
-    read once (at paper scale a read decompresses whole layers)."""
-    import torch
-
-    from ibrepro.estimators.clustering import least_squares_slope, unit_binned_entropy
-
-    epochs = torch.tensor(acts["epoch"].values)
-    slopes = np.empty((len(sizes), acts.sizes["rep"], len(units)))
-    for rep in range(acts.sizes["rep"]):
-        values = torch.from_numpy(acts["activation"].isel(rep=rep, unit=units).values)
-        for k, size in enumerate(sizes):
-            h = unit_binned_entropy(values, size=size)  # (epoch, unit)
-            slopes[k, rep] = least_squares_slope(h.T, epochs, first=1).numpy()
-    return slopes
+def hidden_units(acts: xr.Dataset) -> dict[int, np.ndarray]:
+    """Unit indices of each hidden layer (every layer but the last, the output)."""
+    layer = acts["layer"].values
+    return {int(k): np.flatnonzero(layer == k) for k in np.unique(layer)[:-1]}
 
 
 def validation_samples(inputs: ItemInputs) -> int:
@@ -156,7 +150,7 @@ def fig3(inputs: ItemInputs):
     """Per hidden layer, histograms of the per-sample cosine between the deterministic net's
     representation and each other model's (same seed), at the last epoch."""
     det = inputs.activations(DETERMINISTIC)
-    units = _hidden_units(det)
+    units = hidden_units(det)
     others = MODELS[1:]
     for experiment in others:
         acts = inputs.activations(experiment)
@@ -214,41 +208,36 @@ def fig3(inputs: ItemInputs):
 
 def fig7(inputs: ItemInputs):
     """H(Bin(T_l)) with two bins vs epoch, one curve per hidden layer of the dropout net."""
-    import torch
-
-    acts = inputs.activations(DROPOUT)
-    units = _hidden_units(acts)
-    epochs = acts["epoch"].values
-    h = np.empty((acts.sizes["rep"], len(epochs), len(units)))
-    for rep in range(acts.sizes["rep"]):
-        for e in range(len(epochs)):
-            values = torch.from_numpy(acts["activation"].isel(rep=rep, epoch=e).values)
-            for k, idx in enumerate(units.values()):
-                h[rep, e, k] = float(sign_entropy(values[:, idx]))
+    acts = inputs.activations(DROPOUT)  # its sizes and spec only
+    measure = inputs.measure(DROPOUT, TWO_BINS)
+    layers = hidden_layers(measure)
+    epochs = measure["epoch"].values
+    h = measure["H_bin"].sel(layer=layers).transpose("rep", "epoch", "layer").values
     ln_n = math.log(acts.sizes["sample"])
     fig, axes = new_figure(1, 1, height=3.2)
     ax = axes[0, 0]
-    for k, layer in enumerate(units):
-        colour = epoch_cmap(0.25 + 0.75 * k / max(len(units) - 1, 1))
+    for k, layer in enumerate(layers):
+        colour = epoch_cmap(0.25 + 0.75 * k / max(len(layers) - 1, 1))
         ax.plot(epochs, h[..., k].mean(0), marker=".", color=colour, lw=1.0,
                 label=f"layer {layer}")
         ax.fill_between(epochs, h[..., k].min(0), h[..., k].max(0), color=colour, alpha=0.15,
                         lw=0)
     ax.axhline(ln_n, color="grey", ls="--", lw=0.7, label=f"ln {acts.sizes['sample']}")
-    ax.set(xlabel="epoch", ylabel="H(Bin(T_l)), bins [-1,0], (0,1] [nats]")
+    ax.set(xlabel="epoch", ylabel="H(Bin(T_l)), bins [-1,0), [0,1] [nats]")
     ax.legend(loc="lower right")
     caption = (
         f"goldfeld Fig. 7: H(Bin(T_l)) in nats of the MNIST CNN trained with dropout ({DROPOUT}), "
-        f"two bins per unit, [-1, 0] and (0, 1] (the entropy of the sign patterns of the "
-        f"pre-noise S_l over the {acts.sizes['sample']} validation samples), per hidden layer "
-        f"at epochs {', '.join(map(str, epochs))}; mean over {acts.sizes['rep']} repetitions, "
-        f"band = their range. Dashed: ln {acts.sizes['sample']} = {ln_n:.3f}, every sample in "
-        f"its own bin. Lowest and highest value per layer: "
+        f"two bins per unit, [-1, 0) and [0, 1] (the {TWO_BINS} measure, bins floor(t / "
+        f"{measure['H_bin'].attrs['bin_size']:g}): the entropy of the sign patterns of the "
+        f"pre-noise S_l over the {acts.sizes['sample']} validation samples; the paper's [-1, 0] "
+        f"and (0, 1] differ only at t = 0 exactly), per hidden layer at epochs "
+        f"{', '.join(map(str, epochs))}; mean over {measure.sizes['rep']} repetitions, band = "
+        f"their range. Dashed: ln {acts.sizes['sample']} = {ln_n:.3f}, every sample in its own "
+        f"bin. Lowest and highest value per layer: "
         + "; ".join(f"layer {layer} {h[..., k].min():.4f} to {h[..., k].max():.4f}"
-                    for k, layer in enumerate(units))
+                    for k, layer in enumerate(layers))
         + f". Nets: {describe(acts)}. goldfeld: about ln(10000) = 9.210 for all layers and "
-        "epochs (near injective), "
-        "max-pooling notwithstanding."
+        "epochs (near injective), max-pooling notwithstanding."
     )
     return fig, caption
 
@@ -263,35 +252,47 @@ def fig8_epochs(epochs: np.ndarray) -> np.ndarray:
     return np.searchsorted(epochs, wanted)
 
 
-def fig8(inputs: ItemInputs):
-    """Rows: epochs; columns: the input and the hidden layers; within- vs between-class
-    distance histograms of the dropout net's repetition 0."""
+def input_distances(inputs: ItemInputs, measure: xr.Dataset) -> dict[str, np.ndarray]:
+    """The within- and between-class histograms (``clusters.distance_fractions``) of the input
+    pixels of the samples whose layers ``measure`` (a ``pairwise-distances`` file of
+    ``DROPOUT``) holds: the same draw of samples and number of bins, by the measure's own
+    function, over [0, the diagonal of the box the pixels span]."""
     import torch
 
-    acts = inputs.activations(DROPOUT)
-    units = _hidden_units(acts)
-    epochs = acts["epoch"].values
-    chosen = fig8_epochs(epochs)
-    stride = max(1, math.ceil(acts.sizes["sample"] / DISTANCE_SAMPLES))
-    samples = acts["sample"].values[::stride]
-    labels = torch.from_numpy(acts["y"].values[::stride])
-    x = torch.from_numpy(inputs.dataset(DATASET)["x"].values[samples])
-    layers = {e: [x] + [torch.from_numpy(acts["activation"].isel(rep=0, epoch=e).values[
-        ::stride][:, idx]) for idx in units.values()] for e in chosen}
-    names = ["input", *(f"layer {layer}" for layer in units)]
-    def largest_distance(values: torch.Tensor) -> float:
-        return float(torch.cdist(values, values, compute_mode="use_mm_for_euclid_dist").max())
+    from ibrepro.estimators.clustering import distance_histograms, sample_subset
 
-    highs = [max(largest_distance(layers[e][c]) for e in chosen) or 1.0
-             for c in range(len(names))]
+    acts = inputs.activations(DROPOUT)
+    params = json.loads(measure.attrs["params"])
+    subset = sample_subset(acts.sizes["sample"], params["sample_fraction"], params["seed"])
+    samples = acts["sample"].values[subset.numpy()]
+    x = inputs.dataset(DATASET)["x"].values[samples].astype(np.float64)
+    high = float(np.sqrt(((x.max(0) - x.min(0)) ** 2).sum())) or 1.0
+    bins = measure.sizes["bin"]
+    counts = distance_histograms(torch.from_numpy(x), torch.from_numpy(acts["y"].values[
+        subset.numpy()]), bins=bins, high=high).numpy()
+    return {pair: pair_fractions(counts[k]) for k, (pair, _, _) in enumerate(PAIRS)} | {
+        "edges": np.linspace(0, high, bins + 1)}
+
+
+def fig8(inputs: ItemInputs):
+    """Rows: epochs; columns: the input and the hidden layers; within- vs between-class
+    distance histograms of the dropout net, mean over its repetitions."""
+    acts = inputs.activations(DROPOUT)  # the recorded samples and the spec only
+    measure = inputs.measure(DROPOUT, CNN_DISTANCES)
+    layers = hidden_layers(measure)
+    epochs = measure["epoch"].values
+    chosen = fig8_epochs(epochs)
+    pixels = input_distances(inputs, measure)
+    names = ["input", *(f"layer {layer}" for layer in layers)]
     fig, axes = new_figure(len(chosen), len(names), height=1.5 * len(chosen))
     notes = []
     for row, e in enumerate(chosen):
+        columns = [pixels] + [distance_fractions(measure, int(epochs[e]), layer)
+                              for layer in layers]
         overlaps = []
-        for col, values in enumerate(layers[e]):
+        for col, fractions in enumerate(columns):
             ax = axes[row, col]
-            overlaps.append(distance_panel(ax, values, labels, high=highs[col],
-                                           bins=DISTANCE_BINS))
+            overlaps.append(draw_distances(ax, fractions))
             ax.set_title(f"{names[col]}, epoch {epochs[e]}", fontsize=7)
             if row == len(chosen) - 1:
                 ax.set_xlabel("||t_i - t_j||")
@@ -302,13 +303,14 @@ def fig8(inputs: ItemInputs):
         f"goldfeld Fig. 8: histograms (fractions of pairs) of the Euclidean distances between "
         f"two validation samples, within class (blue) and between classes (orange), in the "
         f"input (pixels in [0, 1)) and in the pre-noise S_l of the four hidden layers of the "
-        f"dropout MNIST CNN ({DROPOUT}, repetition 0; {len(samples)} of the "
-        f"{acts.sizes['sample']} validation samples, stride {stride}), at epochs "
-        f"{', '.join(str(epochs[e]) for e in chosen)} (the paper's 0, 1, 32, 128 for 128 "
-        f"epochs: 0, 1, E/4, E), {DISTANCE_BINS} bins from 0 to the largest distance of the "
-        f"column. Overlap = sum of the bin-wise minimum of the two histograms (1: same, 0: "
-        f"disjoint): " + "; ".join(notes) + f". Nets: {describe(acts)}. goldfeld: the input's "
-        "within- and between-class "
+        f"dropout MNIST CNN ({DROPOUT}, the {CNN_DISTANCES} measure: pairs of "
+        f"{measure['pair_count'].attrs['samples']} of the {acts.sizes['sample']} validation "
+        f"samples, drawn once; mean over {measure.sizes['rep']} repetitions of each one's "
+        f"fractions), at epochs {', '.join(str(epochs[e]) for e in chosen)} (the paper's 0, 1, "
+        f"32, 128 for 128 epochs: 0, 1, E/4, E), {measure.sizes['bin']} bins from 0 to the "
+        f"diagonal of the box the column's values span. Overlap = sum of the bin-wise minimum "
+        f"of the two histograms (1: same, 0: disjoint): " + "; ".join(notes)
+        + f". Nets: {describe(acts)}. goldfeld: the input's within- and between-class "
         "distances overlap a lot; the convolutional layers 1-2 barely reduce the overlap, the "
         "fully connected layers 3-4 separate the two after one epoch."
     )
@@ -317,14 +319,17 @@ def fig8(inputs: ItemInputs):
 
 def unit_slope_table(inputs: ItemInputs):
     """Per bin size, the mean and std over layer 3's units of their H(Bin(T_3(k))) slopes."""
-    acts = inputs.activations(DROPOUT)
-    idx = _hidden_units(acts)[SLOPE_LAYER]
-    epochs = acts["epoch"].values
+    acts = inputs.activations(DROPOUT)  # its sizes and spec only
+    measures = [inputs.measure(DROPOUT, UNIT_SLOPES[size]) for size in BIN_SIZES]
+    slopes_all = layer_slopes(measures, SLOPE_LAYER)
+    units = slopes_all.shape[-1]
+    first = measures[0]["slope"].attrs["first_epoch"]
+    epochs = measures[0]["epoch"].values
     rows = []
-    for size, slopes in zip(BIN_SIZES, unit_slopes(acts, idx, BIN_SIZES), strict=True):
+    for size, slopes in zip(BIN_SIZES, slopes_all, strict=True):
         mean, std = slopes.mean(1), slopes.std(1)
         rows.append({
-            "bin size": size, "units": len(idx), "seeds": len(slopes),
+            "bin size": size, "units": units, "seeds": len(slopes),
             "slope mean [nats/epoch]": float(f"{mean.mean():.3g}"),
             "slope std [nats/epoch]": float(f"{std.mean():.3g}"),
             "mean, range over seeds": f"{mean.min():.2e} to {mean.max():.2e}",
@@ -333,13 +338,13 @@ def unit_slope_table(inputs: ItemInputs):
         })
     least = max(rows, key=lambda r: r["slope mean [nats/epoch]"])
     caption = (
-        f"goldfeld unit slopes: for each unit k of layer {SLOPE_LAYER} ({len(idx)} units) of "
+        f"goldfeld unit slopes: for each unit k of layer {SLOPE_LAYER} ({units} units) of "
         f"the dropout MNIST CNN ({DROPOUT}), the least-squares slope of H(Bin(T_3(k))) in nats "
         f"(bins of the given size anchored at 0, over the {acts.sizes['sample']} validation "
-        f"samples) against the epoch, over the recorded epochs "
-        f"{', '.join(str(e) for e in epochs if e >= 1)} (the paper: epochs 1-128); per "
-        f"repetition the mean and standard deviation (ddof 0) over the units, then their mean "
-        f"over the {acts.sizes['rep']} repetitions. Least negative mean slope: "
+        f"samples; the unit-slopes-<size> measures) against the epoch, over the recorded "
+        f"epochs {', '.join(str(e) for e in epochs if e >= first)} (the paper: epochs 1-128); "
+        f"per repetition the mean and standard deviation (ddof 0) over the units, then their "
+        f"mean over the {len(slopes_all[0])} repetitions. Least negative mean slope: "
         f"{least['slope mean [nats/epoch]']:.2e} nats/epoch (bin size {least['bin size']:g}); "
         f"largest std: {max(r['max std over seeds'] for r in rows):.2e}. Nets: "
         f"{describe(acts)}. goldfeld: over bin "
@@ -353,9 +358,14 @@ register(Item("goldfeld/table1", "table", table1, metrics=MODELS, datasets=(DATA
               description="MNIST CNN validation errors, six models, ours beside the paper's"))
 register(Item("goldfeld/fig3", "figure", fig3, activations=MODELS,
               description="cosine similarity of the CNNs' representations to the deterministic"))
-register(Item("goldfeld/fig7", "figure", fig7, activations=(DROPOUT,),
+register(Item("goldfeld/fig7", "figure", fig7, measures=((DROPOUT, TWO_BINS),),
+              activations=(DROPOUT,),
               description="H(Bin(T_l)) with two bins of the dropout CNN vs epoch"))
-register(Item("goldfeld/fig8", "figure", fig8, activations=(DROPOUT,), datasets=(DATASET,),
+register(Item("goldfeld/fig8", "figure", fig8, measures=((DROPOUT, CNN_DISTANCES),),
+              activations=(DROPOUT,), datasets=(DATASET,),
+              uses=("ibrepro.estimators.clustering",),
               description="within- vs between-class distances, input and CNN layers, 4 epochs"))
-register(Item("goldfeld/unit-slopes", "table", unit_slope_table, activations=(DROPOUT,),
+register(Item("goldfeld/unit-slopes", "table", unit_slope_table,
+              measures=tuple((DROPOUT, UNIT_SLOPES[s]) for s in BIN_SIZES),
+              activations=(DROPOUT,),
               description="slopes of layer 3's per-unit binned entropies, bin sizes 1e-4-1e-1"))
