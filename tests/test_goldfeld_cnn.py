@@ -19,13 +19,8 @@ from ibrepro.config import load_file
 from ibrepro.errors import ConfigError
 from ibrepro.figures import ItemInputs, get, input_paths
 from ibrepro.papers.goldfeld.clusters import hidden_entropy
-from ibrepro.papers.goldfeld.cnn import (
-    MODELS,
-    cosine_similarity,
-    fig8_epochs,
-    layer_slopes,
-    validation_errors,
-)
+from ibrepro.papers.goldfeld.cnn import MODELS, cosine_similarity, fig8_epochs, layer_slopes
+from ibrepro.papers.goldfeld.errors import validation_errors
 from ibrepro.papers.goldfeld.runs import (
     CNN_DISTANCES,
     DATASET,

@@ -32,7 +32,7 @@ def source_fingerprint(modules: Iterable[str], params: Mapping[str, object] | No
     return digest.hexdigest()
 
 
-def _imports(module: str) -> list[str]:
+def module_imports(module: str) -> list[str]:
     """The modules ``module``'s source imports (anywhere in it, function bodies included), as
     absolute names: ``from a.b import c`` gives ``a.b.c`` where that is a module, else ``a.b``."""
     import ast
@@ -75,7 +75,7 @@ def imported_modules(module: str, within: Iterable[str]) -> list[str]:
 
     found, todo = [], [module]
     while todo:
-        for name in _imports(todo.pop()):
+        for name in module_imports(todo.pop()):
             if inside(name) and name != module and name not in found:
                 found.append(name)
                 todo.append(name)

@@ -3,7 +3,8 @@
 - ``runs``: the experiments and the estimators and measures (Sec. 5's clustering) read;
 - ``binning``: Fig. 1 (I(X;Bin(T)) of the deterministic SZT net, several bin sizes);
 - ``noisy``: Fig. 4 (one noisy neuron), Fig. 5 (noisy SZT nets), Fig. 6 (pairwise distances);
-- ``cnn``: Table 1, Figs. 3, 7, 8 and the unit slopes (the MNIST CNNs);
+- ``errors``: Table 1 (the MNIST CNNs' validation errors);
+- ``cnn``: Figs. 3, 7, 8 and the unit slopes (the MNIST CNNs' representations);
 - ``clusters``: the pairwise-distance panels Figs. 6 and 8 share;
 - ``claims``: the claims of the reproduction report.
 """
@@ -12,5 +13,6 @@ from ibrepro.papers.goldfeld import (  # noqa: F401  (importing a module registe
     binning,
     claims,
     cnn,
+    errors,
     noisy,
 )

@@ -10,7 +10,7 @@ from ibrepro.figures.accuracy import final_test_accuracies
 from ibrepro.figures.plane import mean_plane
 from ibrepro.figures.registry import ItemInputs
 from ibrepro.papers.goldfeld.binning import H_X
-from ibrepro.papers.goldfeld.cnn import PAPER_ERRORS, errors_per_seed
+from ibrepro.papers.goldfeld.errors import PAPER_ERRORS, errors_per_seed
 from ibrepro.papers.goldfeld.runs import BIN_SIZES, DATASET, SZT, SZT_TANH
 from ibrepro.report.registry import Claim, InRange, Measured, Within, register
 

@@ -1,4 +1,5 @@
-"""Goldfeld et al. (ICML 2019) §2 and §5.2: the MNIST CNN, in nats as the paper.
+"""Goldfeld et al. (ICML 2019) §2 and §5.2: the MNIST CNNs' representations, in nats as the paper
+(Table 1, their validation errors: ``errors``).
 
 The paper's supplement (8.3, architecture and training) is not available; config.yaml's
 ``goldfeld-cnn*`` entries state what we infer. Six models, eight seeds each: deterministic,
@@ -6,9 +7,6 @@ noisy (N(0, beta^2) on every hidden layer's output) with beta = 0.05, 0.1, 0.2, 
 dropout p = 0.2. Their runs record the validation samples only (MNIST's 10 000 test images, the
 paper's ln(10000)); the recorded activations are the pre-noise S_l.
 
-- Table 1: validation errors = the number of misclassified validation samples after the last
-  epoch (the paper's 50 ± 4.6 ... 2200 ± 520 are counts out of 10 000), mean ± standard
-  deviation (ddof 1) over the seeds.
 - Fig. 3: how alike the representations are. Repetition r of every model starts from the same
   initial weights (the same seed), so unit k means the same in both nets: per validation
   sample, the cosine between the deterministic net's layer vector and the other model's, at the
@@ -43,6 +41,7 @@ from ibrepro.papers.goldfeld.clusters import (
     hidden_layers,
     pair_fractions,
 )
+from ibrepro.papers.goldfeld.errors import PAPER_ERRORS
 from ibrepro.papers.goldfeld.runs import (
     BIN_SIZES,
     CNN_DISTANCES,
@@ -52,38 +51,12 @@ from ibrepro.papers.goldfeld.runs import (
     DROPOUT,
     TWO_BINS,
     UNIT_SLOPES,
+    describe,
 )
 
-# Table 1: experiment -> (label, the paper's errors mean, std)
-PAPER_ERRORS = dict(zip(CNNS, (
-    ("deterministic", 50, 4.6), ("noisy beta = 0.05", 50, 5.0), ("noisy beta = 0.1", 51, 6.9),
-    ("noisy beta = 0.2", 86, 9.8), ("noisy beta = 0.5", 2200, 520),
-    ("dropout p = 0.2", 39, 3.9)), strict=True))
 MODELS = CNNS
 SLOPE_LAYER = 3
 COSINE_BINS = 100
-
-
-SETTINGS = {"optimizer": "{}", "lr": "lr {:g}", "batch_size": "batch {}", "epochs": "{} epochs",
-            "repetitions": "{} seeds", "init": "{} init"}  # describe's training settings
-
-
-def describe(run: xr.Dataset) -> str:
-    """The net and training of a run file (from its ``spec`` attr; what it lacks is left out),
-    for captions: our architecture is inferred, so every caption states it."""
-    spec = json.loads(run.attrs.get("spec", "{}"))
-    layers = [f"conv {c['kernel']}x{c['kernel']} x {c['channels']} + {c['pool']}x{c['pool']} "
-              f"max-pool" for c in spec.get("conv", [])]
-    layers += [f"dense {width}" for width in spec.get("hidden", [])]
-    layers += ["/".join(dict.fromkeys(spec.get("activations", []))), "softmax"]
-    training = [form.format(spec[key]) for key, form in SETTINGS.items() if key in spec]
-    return (f"{', '.join(layers)}; {', '.join(training)}; inferred, the paper's supplement "
-            f"8.3 being unavailable")
-
-
-def validation_errors(accuracy: np.ndarray, samples: int) -> np.ndarray:
-    """Misclassified samples out of ``samples`` from fractions correct (rounded to counts)."""
-    return np.rint((1 - np.asarray(accuracy)) * samples).astype(np.int64)
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -106,44 +79,6 @@ def hidden_units(acts: xr.Dataset) -> dict[int, np.ndarray]:
     """Unit indices of each hidden layer (every layer but the last, the output)."""
     layer = acts["layer"].values
     return {int(k): np.flatnonzero(layer == k) for k in np.unique(layer)[:-1]}
-
-
-def validation_samples(inputs: ItemInputs) -> int:
-    """Size of the validation set: the test split of ``DATASET``."""
-    return int(np.sum(inputs.dataset(DATASET)["split"].values.astype(str) == "test"))
-
-
-def errors_per_seed(inputs: ItemInputs, experiment: str) -> np.ndarray:
-    """Validation errors of each repetition of ``experiment`` after its last epoch."""
-    accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1).values
-    return validation_errors(accuracy, validation_samples(inputs))
-
-
-def table1(inputs: ItemInputs):
-    """Validation errors per model, ours (mean ± std over repetitions) beside the paper's."""
-    samples = validation_samples(inputs)
-    rows = []
-    for experiment, (label, paper_mean, paper_std) in PAPER_ERRORS.items():
-        errors = errors_per_seed(inputs, experiment)
-        rows.append({
-            "model": label, "experiment": experiment, "seeds": len(errors),
-            "epochs": int(inputs.metrics(experiment)["epoch"].values[-1]),
-            "errors mean": round(float(errors.mean()), 1),
-            "errors std": round(float(errors.std(ddof=1)), 1) if len(errors) > 1 else math.nan,
-            "paper mean": paper_mean, "paper std": paper_std,
-            "error rate [%]": round(100 * float(errors.mean()) / samples, 2),
-        })
-    ours = "; ".join(f"{r['model']} {r['errors mean']:g} ± {r['errors std']:g}" for r in rows)
-    caption = (
-        f"goldfeld Table 1: MNIST validation errors, the number of misclassified samples among "
-        f"the {samples} validation samples (MNIST's test split; the paper's counts are out of "
-        f"10 000, as its ln(10000) implies) after the last epoch, mean ± standard deviation "
-        f"(ddof 1) over the seeds, per model: {ours}. Paper: "
-        + "; ".join(f"{label} {m:g} ± {s:g}" for label, m, s in PAPER_ERRORS.values())
-        + f". Nets: {describe(inputs.metrics(DETERMINISTIC))}. goldfeld: small noise (beta < "
-        "0.1) barely changes the errors, beta = 0.5 ruins the net, dropout improves it."
-    )
-    return rows, caption
 
 
 def fig3(inputs: ItemInputs):
@@ -354,8 +289,6 @@ def unit_slope_table(inputs: ItemInputs):
     return rows, caption
 
 
-register(Item("goldfeld/table1", "table", table1, metrics=MODELS, datasets=(DATASET,),
-              description="MNIST CNN validation errors, six models, ours beside the paper's"))
 register(Item("goldfeld/fig3", "figure", fig3, activations=MODELS,
               description="cosine similarity of the CNNs' representations to the deterministic"))
 register(Item("goldfeld/fig7", "figure", fig7, measures=((DROPOUT, TWO_BINS),),

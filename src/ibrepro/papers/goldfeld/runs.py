@@ -4,6 +4,10 @@ built by the measure stage) read from them."""
 
 from __future__ import annotations
 
+import json
+
+import xarray as xr
+
 # Fig. 1: the deterministic SZT tanh net under binning; the paper does not print its bin sizes:
 # ours are the decades 1e-4 to 1e-1 of its Sec. 5 unit-slope analysis
 SZT_TANH = "szt-tanh"
@@ -38,3 +42,21 @@ CNN_DISTANCES = "pairwise-distances-100"  # the dropout CNN (Fig. 8)
 def binned_entropy(experiment: str) -> str:
     """The measure of H(Bin(T_l)) with bins of 10 beta for ``experiment`` (Fig. 5)."""
     return BINNED_ENTROPY[BETA[experiment]]
+
+
+# describe's training settings of a run spec (config.yaml keys)
+SETTINGS = {"optimizer": "{}", "lr": "lr {:g}", "batch_size": "batch {}", "epochs": "{} epochs",
+            "repetitions": "{} seeds", "init": "{} init"}
+
+
+def describe(run: xr.Dataset) -> str:
+    """The net and training of a run file (from its ``spec`` attr; what it lacks is left out),
+    for captions: our architecture is inferred, so every caption states it."""
+    spec = json.loads(run.attrs.get("spec", "{}"))
+    layers = [f"conv {c['kernel']}x{c['kernel']} x {c['channels']} + {c['pool']}x{c['pool']} "
+              f"max-pool" for c in spec.get("conv", [])]
+    layers += [f"dense {width}" for width in spec.get("hidden", [])]
+    layers += ["/".join(dict.fromkeys(spec.get("activations", []))), "softmax"]
+    training = [form.format(spec[key]) for key, form in SETTINGS.items() if key in spec]
+    return (f"{', '.join(layers)}; {', '.join(training)}; inferred, the paper's supplement "
+            f"8.3 being unavailable")
