@@ -33,8 +33,8 @@ class ItemInputs:
     paths: the name -> path mapping of ``input_paths``. Reading a file the item did not declare
     raises ``KeyError``; ``used`` records the names read, so tests can check the declaration.
     options: the config sections the item declares (``Item.options``), name -> resolved entry.
-    MI, metrics and data files are loaded into memory; activation files are only opened (a
-    paper-scale one is gigabytes): select what you need, then read it. A context manager:
+    MI, measure, metrics and data files are loaded into memory; activation files are only
+    opened (a paper-scale one is gigabytes): select what you need, then read it. A context manager:
     leaving it closes the opened files.
     """
 
