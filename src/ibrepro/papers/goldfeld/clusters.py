@@ -49,3 +49,10 @@ def draw_distances(ax: Axes, fractions: dict[str, np.ndarray]) -> float:
         ax.stairs(fractions[pair], fractions["edges"], color=colour, lw=0.9, label=name)
     ax.set_yticks([])
     return float(np.minimum(fractions[PAIRS[0][0]], fractions[PAIRS[1][0]]).sum())
+
+
+def occupied_to(fractions: dict[str, np.ndarray]) -> float:
+    """The upper edge of the last bin holding pairs of either kind (``distance_fractions``):
+    the x-axis limit that shows the histograms, not the empty rest of [0, diagonal]."""
+    held = np.flatnonzero(np.nan_to_num(fractions[PAIRS[0][0]] + fractions[PAIRS[1][0]]) > 0)
+    return float(fractions["edges"][held[-1] + 1 if held.size else -1])

@@ -39,6 +39,7 @@ from ibrepro.papers.goldfeld.clusters import (
     distance_fractions,
     draw_distances,
     hidden_layers,
+    occupied_to,
     pair_fractions,
 )
 from ibrepro.papers.goldfeld.errors import PAPER_ERRORS
@@ -220,7 +221,7 @@ def fig8(inputs: ItemInputs):
     pixels = input_distances(inputs, measure)
     names = ["input", *(f"layer {layer}" for layer in layers)]
     fig, axes = new_figure(len(chosen), len(names), height=1.5 * len(chosen))
-    notes = []
+    notes, reach = [], np.zeros(len(names))
     for row, e in enumerate(chosen):
         columns = [pixels] + [distance_fractions(measure, int(epochs[e]), layer)
                               for layer in layers]
@@ -228,11 +229,15 @@ def fig8(inputs: ItemInputs):
         for col, fractions in enumerate(columns):
             ax = axes[row, col]
             overlaps.append(draw_distances(ax, fractions))
+            reach[col] = max(reach[col], occupied_to(fractions))
             ax.set_title(f"{names[col]}, epoch {epochs[e]}", fontsize=7)
             if row == len(chosen) - 1:
                 ax.set_xlabel("||t_i - t_j||")
         notes.append(f"epoch {epochs[e]}: " + ", ".join(
             f"{name} {v:.2f}" for name, v in zip(names, overlaps, strict=True)))
+    for col, right in enumerate(reach):  # each column's distances on one scale
+        for ax in axes[:, col]:
+            ax.set_xlim(0, right)
     axes[0, 0].legend(loc="upper right")
     caption = (
         f"goldfeld Fig. 8: histograms (fractions of pairs) of the Euclidean distances between "
@@ -243,8 +248,9 @@ def fig8(inputs: ItemInputs):
         f"samples, drawn once; mean over {measure.sizes['rep']} repetitions of each one's "
         f"fractions), at epochs {', '.join(str(epochs[e]) for e in chosen)} (the paper's 0, 1, "
         f"32, 128 for 128 epochs: 0, 1, E/4, E), {measure.sizes['bin']} bins from 0 to the "
-        f"diagonal of the box the column's values span. Overlap = sum of the bin-wise minimum "
-        f"of the two histograms (1: same, 0: disjoint): " + "; ".join(notes)
+        f"diagonal of the box the column's values span (drawn up to the farthest pair). "
+        f"Overlap = sum of the bin-wise minimum of the two histograms (1: same, 0: "
+        f"disjoint): " + "; ".join(notes)
         + f". Nets: {describe(acts)}. goldfeld: the input's within- and between-class "
         "distances overlap a lot; the convolutional layers 1-2 barely reduce the overlap, the "
         "fully connected layers 3-4 separate the two after one epoch."

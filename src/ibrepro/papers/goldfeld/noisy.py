@@ -37,6 +37,7 @@ from ibrepro.papers.goldfeld.clusters import (
     draw_distances,
     hidden_entropy,
     hidden_layers,
+    occupied_to,
 )
 from ibrepro.papers.goldfeld.runs import (
     BETA,
@@ -248,7 +249,7 @@ def fig6(inputs: ItemInputs):
     layers = hidden_layers(measures["a"])
     rows = [(key, e) for key in measures for e in range(DISTANCE_EPOCHS)]
     fig, axes = new_figure(len(rows), len(layers), height=1.25 * len(rows))
-    notes = []
+    notes, reach = [], np.zeros(len(layers))
     for key, measure in measures.items():
         epochs = measure["epoch"].values
         chosen = np.unique(np.round(np.linspace(0, len(epochs) - 1, DISTANCE_EPOCHS)).astype(int))
@@ -257,13 +258,17 @@ def fig6(inputs: ItemInputs):
             overlaps = []
             for col, layer in enumerate(layers):
                 ax = axes[row, col]
-                overlaps.append(draw_distances(
-                    ax, distance_fractions(measure, int(epochs[index]), layer)))
+                fractions = distance_fractions(measure, int(epochs[index]), layer)
+                overlaps.append(draw_distances(ax, fractions))
+                reach[col] = max(reach[col], occupied_to(fractions))
                 ax.set_title(f"({key}) layer {layer}, epoch {epochs[index]}", fontsize=7)
                 if row == len(rows) - 1:
                     ax.set_xlabel("||t_i - t_j||")
             notes.append(f"({key}) epoch {epochs[index]}: overlap per layer "
                          f"{', '.join(f'{v:.2f}' for v in overlaps)}")
+    for col, right in enumerate(reach):  # each layer's distances on one scale
+        for ax in axes[:, col]:
+            ax.set_xlim(0, right)
     axes[0, 0].legend(loc="upper right")
     first = measures["a"]
     caption = (
