@@ -24,7 +24,8 @@ import numpy as np
 
 from ibrepro import data
 from ibrepro.config import load_file
-from ibrepro.train.loop import layer_widths, total_epochs
+from ibrepro.spec import Experiment
+from ibrepro.train.loop import layer_widths
 from ibrepro.train.schedule import recorded_epochs
 
 BUDGET_GB = 60  # DESIGN.md: at most ~60 GB of results at paper scale
@@ -63,7 +64,9 @@ def main() -> None:
         classes = int(dataset["y"].max()) + 1
         units = (sum(exp["hidden"]) if exp.get("trainer") == "single-neuron"
                  else sum(layer_widths(exp, classes, image_shape)))
-        epochs = len(recorded_epochs(exp, total_epochs(exp)))
+        typed = Experiment.of(exp)
+        epochs = len(recorded_epochs(typed.total_epochs, snapshots=typed.snapshots,
+                                     record_epochs=typed.record_epochs))
         raw = exp["repetitions"] * epochs * samples * units * (
             1 if exp.get("bits") in (4, 8) else 4)
         built = args.results / "runs" / name / "activations.nc" if args.results else None

@@ -119,7 +119,7 @@ def test_activation_zoo_and_weight_decay_reach_the_spec():
                           "experiments__szt-tanh__weight_decay": 1e-4}))
     assert spec.experiments["szt-tanh"]["activations"][1] == "centred-softplus"
     assert spec.experiments["szt-tanh"]["weight_decay"] == 1e-4
-    assert "weight_decay" not in spec.experiments["szt-relu"]  # unset: specs stay as they were
+    assert spec.experiments["szt-relu"]["weight_decay"] == 0  # unset: the schema's default
 
 
 def test_every_problem_is_reported_at_once():

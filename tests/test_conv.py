@@ -13,8 +13,8 @@ import xarray as xr
 from ibrepro.data import build
 from ibrepro.nets.conv import BatchedConvNet, conv_shapes, parameter_shapes
 from ibrepro.train import run_experiment
+from ibrepro.train.engine_torch import build_model
 from ibrepro.train.experiment import layer_names
-from ibrepro.train.loop import build_model
 
 IMAGE = (1, 12, 12)
 CONV = [{"channels": 3, "kernel": 3, "pool": 2}, {"channels": 2, "kernel": 5, "pool": 3}]
@@ -135,7 +135,8 @@ def test_gradients_reach_every_parameter():
 
 def test_build_model_needs_an_image_shape():
     spec = {"name": "c", "dataset": "szt", "conv": CONV, "hidden": [5], "activations": ACTS,
-            "init": "glorot"}
+            "init": "glorot", "optimizer": "sgd", "lr": 0.1, "batch_size": 8, "epochs": 1,
+            "repetitions": 1, "snapshots": 2, "seed": 0}
     with pytest.raises(ValueError, match="no image shape"):
         build_model(spec, 144, 4, [0])
     assert isinstance(build_model(spec, 144, 4, [0], IMAGE), BatchedConvNet)

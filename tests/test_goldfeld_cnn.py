@@ -78,7 +78,8 @@ def test_two_bins_are_the_sign_patterns(tmp_path, write_measure):
 
 def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=None,
                  widths=WIDTHS, attrs=None) -> None:
-    """Write ``values`` ``(rep, epoch, sample, unit)`` with the trainer's writer."""
+    """Write ``values`` ``(rep, epoch, sample, unit)`` (every dataset sample) with the
+    trainer's writer, which gets the ``samples`` kept, as the engines hand them over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     split = np.array(["test"] * len(labels)) if split is None else split
     with ActivationWriter.create(path, repetitions=values.shape[0], epochs=epochs,
@@ -86,7 +87,8 @@ def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=N
                                  labels=labels, split=split, attrs=attrs or {},
                                  samples=samples) as writer:
         for k, epoch in enumerate(epochs):
-            writer.write(epoch, values[:, k].astype("f4"))
+            kept = values[:, k] if samples is None else values[:, k][:, samples]
+            writer.write(epoch, kept.astype("f4"))
 
 
 def test_unit_slopes_against_polyfit(tmp_path, write_measure):
@@ -131,10 +133,10 @@ def test_writer_keeps_the_chosen_samples(tmp_path):
 
 
 def test_recorded_epochs_explicit_or_log_spaced():
-    np.testing.assert_array_equal(recorded_epochs({"record_epochs": [8, 0, 1]}, 8), [0, 1, 8])
-    assert len(recorded_epochs({"snapshots": 5}, 100)) <= 5
+    np.testing.assert_array_equal(recorded_epochs(8, record_epochs=[8, 0, 1]), [0, 1, 8])
+    assert len(recorded_epochs(100, snapshots=5)) <= 5
     with pytest.raises(ValueError, match="record_epochs must lie in"):
-        recorded_epochs({"record_epochs": [0, 9]}, 8)
+        recorded_epochs(8, record_epochs=[0, 9])
     with pytest.raises(ConfigError, match="record_epochs.*past the run's last epoch"):
         load_file(REPO / "config.yaml", experiments={
             "x": {"activations": ["tanh"] * 5, "record_epochs": [0, 9000]}})
@@ -273,7 +275,8 @@ def test_conv_run_records_the_validation_samples_at_the_chosen_epochs(tmp_path):
     """A tiny tanh CNN on 60 random 8x8 images: activations.nc holds the test split's samples
     at the record_epochs only, and epoch 0 is the initial nets' forward pass of those images."""
     from ibrepro.train import run_experiment
-    from ibrepro.train.loop import build_model, repetition_seeds
+    from ibrepro.train.engine_torch import build_model
+    from ibrepro.train.loop import repetition_seeds
 
     rng = np.random.default_rng(0)
     x, y = rng.random((60, 64)).astype("f4"), np.arange(60) % 10

@@ -61,7 +61,8 @@ def test_single_neuron_run_sample_propagation_and_fig4(tmp_path):
     data.build(NEURON_DATA, {"kind": "single-neuron"}).to_netcdf(dataset)
     spec = {"name": NEURON, "trainer": "single-neuron", "dataset": NEURON_DATA, "hidden": [1],
             "activations": ["tanh"], "noise_std": 0.01, "lr": 0.01, "epochs": 3000,
-            "repetitions": 1, "snapshots": 25, "seed": 1}
+            "repetitions": 1, "snapshots": 25, "seed": 1, "batch_size": 4, "init": "glorot",
+            "optimizer": "sgd"}  # (the last three do not apply to the neuron's trainer)
     run = root / "runs" / NEURON
     run.mkdir(parents=True)
     run_experiment(spec, dataset, run / "activations.nc", run / "metrics.nc",

@@ -53,9 +53,9 @@ def test_reset_forgets_the_previous_epoch():
 
 
 def _spec(**changes):
-    return dict(name="g", hidden=[6, 4], activations=["tanh", "tanh"],
+    return dict(name="g", dataset="szt", hidden=[6, 4], activations=["tanh", "tanh"],
                 init="truncated-normal-fan-in", optimizer="sgd", lr=0.1, batch_size=512,
-                epochs=3, repetitions=2, seed=3) | changes
+                epochs=3, repetitions=2, snapshots=3, seed=3) | changes
 
 
 def _train(spec, szt_data, epochs=(0, 1, 3)):

@@ -45,7 +45,7 @@ def test_the_five_nets_as_configured():
         assert (spec["bits"], spec["lr"], spec["batch_size"], spec["epochs"]) == (
             8, 1e-4, 256, 3000)
         assert set(spec["activations"]) == {"relu"} and spec["dataset"] == "mnist-80-20"
-        assert spec["bad_fit"] == {"min_accuracy": 0.55, "epoch": 1000}
+        assert spec["bad_fit"] == {"min_accuracy": 0.55, "epoch": 1000, "max_restarts": 10}
         assert "bad_fit" not in quick[experiment]  # quick: {bad_fit: false}
     assert layer_names(paper[NETS["CONV"]]) == ["conv 1", "conv 2", "relu 3", "softmax"]
 

@@ -71,7 +71,7 @@ def _tiny():
     return x, y, np.arange(64) % 2 == 0
 
 
-SPEC = {"name": "tiny-big", "hidden": [4, 3, 3, 3], "activations": ["tanh"] * 4,
+SPEC = {"name": "tiny-big", "dataset": "szt", "hidden": [4, 3, 3, 3], "activations": ["tanh"] * 4,
         "init": "truncated-normal-fan-in", "optimizer": "sgd", "lr": 0.1, "batch_size": 16,
         "epochs": 4, "repetitions": 2, "snapshots": 3, "seed": 1}
 

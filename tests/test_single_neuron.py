@@ -72,8 +72,9 @@ def test_first_step_and_trajectory():
 
 
 def test_train_neuron_records_pre_noise_output_and_parameters():
-    spec = {"name": "n", "hidden": [1], "activations": ["tanh"], "repetitions": 1, "lr": 0.01,
-            "epochs": 50}
+    spec = {"name": "n", "dataset": "single-neuron", "hidden": [1], "activations": ["tanh"],
+            "repetitions": 1, "lr": 0.01, "epochs": 50, "trainer": "single-neuron",
+            "init": "glorot", "optimizer": "sgd", "batch_size": 4, "snapshots": 10, "seed": 0}
     snaps, params = {}, {}
     history = train_neuron(spec, X[:, None], (TARGET > 0).astype(int), np.ones(4, bool),
                            snapshot_epochs=np.array([0, 7, 50]),

@@ -152,3 +152,31 @@ def test_invalid_config_stops_before_any_job(built, override, message):
     result = snakemake(built, "--dry-run", "--cores", "1", "--config", override, check=False)
     assert result.returncode != 0
     assert re.search(message, result.stdout + result.stderr)
+
+
+def test_a_killed_build_resumes_after_unlock(built):
+    """A build killed mid-job leaves its lock and an output flagged incomplete: after
+    `snakemake --unlock` the same command reruns the job (workflow/profiles/default)."""
+    import signal
+    import time
+
+    target = "results/quick/runs/szt-bottleneck/metrics.nc"
+    command = [SNAKEMAKE, "--cores", "1", *QUICK, "--force", target]
+    env = {**os.environ, "PYTHONPATH": str(built / "src"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    job = subprocess.Popen(command, cwd=built, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    incomplete = built / ".snakemake" / "incomplete"
+    deadline = time.monotonic() + 120
+    while not (incomplete.is_dir() and any(incomplete.iterdir())):
+        assert job.poll() is None and time.monotonic() < deadline, "the job never started"
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    locked = snakemake(built, *command[1:], check=False)
+    assert locked.returncode != 0 and "lock" in locked.stderr.lower()
+    snakemake(built, "--unlock", *QUICK)
+    snakemake(built, "--cores", "1", *QUICK, target)
+    assert not any(incomplete.iterdir())
+    with xr.open_dataset(built / target) as metrics:
+        assert metrics["accuracy"].notnull().all()

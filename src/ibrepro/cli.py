@@ -43,10 +43,20 @@ def _limit_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+def _limit_engine_threads(threads: int | None) -> None:
+    """The training engines' threads: the CPU engine's (numba's, one repetition per thread)
+    and torch's."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    _limit_threads(threads)
+
+
 def _train(args) -> None:
     from ibrepro.train import run_experiment
 
-    _limit_threads(args.threads)
+    _limit_engine_threads(args.threads)
     run_experiment(json.loads(args.spec), args.dataset, args.activations, args.metrics,
                    args.weights, device=args.device, progress=not args.no_progress)
 
@@ -69,7 +79,7 @@ def _measure(args) -> None:
 def _prune(args) -> None:
     from ibrepro.train.pruning import prune_file
 
-    _limit_threads(args.threads)
+    _limit_engine_threads(args.threads)
     prune_file(json.loads(args.spec), args.dataset, args.out, device=args.device,
                progress=not args.no_progress)
 

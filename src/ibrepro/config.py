@@ -18,7 +18,7 @@ from ibrepro.errors import ConfigError
 from ibrepro.estimators import measures
 from ibrepro.paths import CONFIG_SCHEMA
 from ibrepro.report import configured
-from ibrepro.train.loop import total_epochs
+from ibrepro.spec import Experiment
 
 EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
                        "batch_size", "epochs", "repetitions", "snapshots", "seed")
@@ -191,9 +191,12 @@ def _experiment(name: str, config: dict, problems: list[str]) -> dict:
         problems.append(f"config.experiments.{name}.activations: {len(exp['activations'])} "
                         f"given for {layers} hidden layers (conv, then hidden); give one per "
                         f"layer")
-    elif max(exp.get("record_epochs", [0])) > (last := total_epochs(exp)):
-        problems.append(f"config.experiments.{name}.record_epochs: {exp['record_epochs']} "
-                        f"goes past the run's last epoch {last}")
+    else:
+        typed = Experiment.of({"name": name, **exp})
+        if max(typed.record_epochs or [0]) > typed.total_epochs:
+            problems.append(f"config.experiments.{name}.record_epochs: {exp['record_epochs']} "
+                            f"goes past the run's last epoch {typed.total_epochs}")
+        return typed.to_dict()
     return {"name": name, **exp}
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from ibrepro.nets.counter_rng import Draws
 from ibrepro.nets.mlp import HIDDEN_ACTIVATIONS, INITS, SoftmaxOutput, check_hidden, propagate
 from ibrepro.nets.quantize import Quantizer, quantized, range_rule
 
@@ -104,9 +105,11 @@ class BatchedConvNet(SoftmaxOutput, torch.nn.Module):
         """Each layer's weights ``(R, fan_in, fan_out)`` in the matmul layout (module doc)."""
         return list(self.weights)
 
-    def forward(self, x: torch.Tensor, *, train: bool = False) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, *, train: bool = False,
+                draws: Draws | None = None) -> list[torch.Tensor]:
         """Every layer's output for inputs ``x``: ``(R, B, C*H*W)`` or shared ``(B, C*H*W)``;
-        ``train`` applies dropout.
+        ``train`` applies dropout; ``draws`` as ``BatchedMLP.forward``'s (a conv layer's
+        units are its flattened C*H*W outputs).
 
         Returns ``(R, B, units)`` per layer: each hidden layer's pre-noise output S_l (a conv
         layer's flattened channel-major as C*H*W), then the output logits (the quantized
@@ -126,17 +129,21 @@ class BatchedConvNet(SoftmaxOutput, torch.nn.Module):
             t = HIDDEN_ACTIVATIONS[self.activations[layer]](t)
             if spec["pool"] > 1:
                 t = F.max_pool2d(t, spec["pool"])
+            shape = t.shape
+            s = t.reshape(shape[0], reps, -1).transpose(0, 1)  # (R, B, C*H*W)
             if dropout:
-                t = F.dropout(t, dropout)
-            s = t.reshape(t.shape[0], reps, -1).transpose(0, 1)  # (R, B, C*H*W)
+                s = (F.dropout(s, dropout) if draws is None else
+                     s * draws.keep(layer + 1, *s.shape[1:], dropout) / (1 - dropout))
             if self.quantizers:
                 s = self.quantizers[layer](s)
-                t = s.transpose(0, 1).reshape(t.shape)
             outputs.append(s)
             if self.noise_std:
-                t = t + self.noise_std * torch.randn(t.shape, device=t.device, dtype=t.dtype)
+                s = s + self.noise_std * (torch.randn(s.shape, device=s.device, dtype=s.dtype)
+                                          if draws is None else draws.normal(layer + 1,
+                                                                             *s.shape[1:]))
+            t = s.transpose(0, 1).reshape(shape)
         n = len(self.conv)
         flat = t.reshape(t.shape[0], reps, -1).transpose(0, 1)
         return outputs + propagate(flat, self.weights[n:], self.biases[n:], self.activations[n:],
                                    noise_std=self.noise_std, quantizers=self.quantizers[n:],
-                                   dropout=dropout)
+                                   dropout=dropout, draws=draws, first_layer=n + 1)

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from ibrepro.nets.counter_rng import Draws
 from ibrepro.nets.quantize import Quantizer, quantized, range_rule
 from ibrepro.nets.regularisation import weight_normalised
 
@@ -81,18 +82,20 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
               activations: Sequence[str], *, noise_std: float = 0.0,
               generator: torch.Generator | None = None,
               quantizers: Sequence[Callable[[torch.Tensor], torch.Tensor]] | None = None,
-              dropout: float = 0.0
+              dropout: float = 0.0, draws: Draws | None = None, first_layer: int = 1
               ) -> list[torch.Tensor]:
     """Every layer's pre-noise output S_l for inputs ``x`` ``(..., B, in)``.
 
     The first ``len(activations)`` layers are hidden: S_l = act(T_{l-1} W + b), and the next
-    layer reads T_l = S_l + Z_l with Z_l ~ N(0, noise_std^2 I) drawn from ``generator`` (the
-    default generator when None; Goldfeld et al. 2019, Sec. 3). Any further layer is the
-    output: its logits, no noise. With ``quantizers`` (one per layer), each hidden S_l is
-    quantized after its activation and the output is the quantized softmax (not the logits).
-    ``dropout`` p > 0 (training only) zeroes each hidden output with probability p and scales
-    the rest by 1/(1 - p) (inverted dropout, so evaluation uses the weights as they are); masks
-    are drawn elementwise, so each repetition has its own.
+    layer reads T_l = S_l + Z_l with Z_l ~ N(0, noise_std^2 I) (Goldfeld et al. 2019, Sec. 3):
+    the counter normals of ``draws`` (the trainer's, ``nets.counter_rng``; x then ``(R, B,
+    in)``, the hidden layers numbered from ``first_layer``), else drawn from ``generator`` (the
+    default generator when None). Any further layer is the output: its logits, no noise. With
+    ``quantizers`` (one per layer), each hidden S_l is quantized after its activation and the
+    output is the quantized softmax (not the logits). ``dropout`` p > 0 (training only) zeroes
+    each hidden output with probability p (``draws``' counter uniforms, else ``F.dropout``)
+    and scales the rest by 1/(1 - p) (inverted dropout, so evaluation uses the weights as they
+    are).
     Returns one ``(..., B, width)`` tensor per layer.
     """
     outputs = []
@@ -101,13 +104,15 @@ def propagate(x: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequence
         if layer < len(activations):
             x = HIDDEN_ACTIVATIONS[activations[layer]](x)
             if dropout:
-                x = F.dropout(x, dropout)
+                x = (F.dropout(x, dropout) if draws is None else
+                     x * draws.keep(first_layer + layer, *x.shape[-2:], dropout) / (1 - dropout))
             if quantizers:
                 x = quantizers[layer](x)
             outputs.append(x)
             if noise_std:
-                x = x + noise_std * torch.randn(x.shape, generator=generator, device=x.device,
-                                                dtype=x.dtype)
+                x = x + noise_std * (
+                    torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                    if draws is None else draws.normal(first_layer + layer, *x.shape[-2:]))
         else:
             outputs.append(quantizers[layer](torch.softmax(x, -1)) if quantizers else x)
     return outputs
@@ -157,7 +162,7 @@ class BatchedMLP(SoftmaxOutput, torch.nn.Module):
     activations: one hidden activation name per hidden layer (keys of HIDDEN_ACTIVATIONS).
     seeds: one integer seed per repetition; it alone fixes that repetition's initial weights.
     noise_std: beta >= 0; every hidden layer's output gets N(0, beta^2) noise in every forward
-    pass (training and evaluation), drawn from the default generator of the device.
+    pass (training and evaluation), from ``forward``'s draws.
     bits: 4 or 8 quantize every hidden layer's output and the softmax output (``Quantizer``,
     range rule by activation: ``quantize.range_rule``); None or 32 = the float network.
     weight_norm: parametrise W = g v / ||v|| per unit (``weights`` then holds v, ``gains`` g,
@@ -196,15 +201,19 @@ class BatchedMLP(SoftmaxOutput, torch.nn.Module):
             return list(self.weights)
         return [weight_normalised(v, g) for v, g in zip(self.weights, self.gains, strict=True)]
 
-    def forward(self, x: torch.Tensor, *, train: bool = False) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, *, train: bool = False,
+                draws: Draws | None = None) -> list[torch.Tensor]:
         """Every layer's output for inputs ``x``: ``(R, B, in)`` or shared ``(B, in)``;
-        ``train`` applies dropout.
+        ``train`` applies dropout; ``draws``: the pass's counter draws for noise and dropout
+        (default: the device's generator).
 
         Returns a list of ``(R, B, width)`` tensors: the hidden layers' pre-noise outputs S_l
         (after their activation; the noise goes only into the next layer's input), then the
         output layer's logits (``probabilities`` gives the recorded output activity); a
         quantized net returns the quantized values, its softmax output included.
         """
+        if draws is not None and x.dim() == 2:  # counter draws index (R, B, units)
+            x = x.expand(len(self.weights[0]), *x.shape)
         return propagate(x, self.effective_weights(), self.biases, self.activations,
                          noise_std=self.noise_std, quantizers=self.quantizers,
-                         dropout=self.dropout if train else 0.0)
+                         dropout=self.dropout if train else 0.0, draws=draws)

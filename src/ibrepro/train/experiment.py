@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from itertools import pairwise
 from pathlib import Path
@@ -12,76 +13,87 @@ import xarray as xr
 from ibrepro.atomic import write_netcdf
 from ibrepro.nets.conv import parameter_shapes
 from ibrepro.provenance import provenance_attrs, sha256_file
+from ibrepro.spec import Experiment
+from ibrepro.train.engine_torch import pin_float32
 from ibrepro.train.gradients import STATISTICS
-from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs
+from ibrepro.train.loop import SPLITS, layer_widths, resolve_device
 from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
-from ibrepro.train.writer import ActivationWriter, WeightWriter
+from ibrepro.train.writer import ActivationWriter, BackgroundWriter, WeightWriter
 
 
-def layer_names(spec: dict) -> list[str]:
+def layer_names(spec: Experiment | dict) -> list[str]:
     """Display names of the recorded layers: ``"tanh 1"``, ..., ``"softmax"``; conv layers are
     ``"conv 1"``, ... (then e.g. ``"relu 3"``)."""
-    conv = len(spec.get("conv", []))
-    return [f"{'conv' if i <= conv else name} {i}"
-            for i, name in enumerate(spec["activations"], 1)] + ["softmax"]
+    spec = Experiment.of(spec)
+    return [f"{'conv' if i <= len(spec.conv) else name} {i}"
+            for i, name in enumerate(spec.activations, 1)] + ["softmax"]
 
 
-def run_experiment(spec: dict, dataset_path: str | Path, activations_path: str | Path,
+def run_experiment(spec: Experiment | dict, dataset_path: str | Path, activations_path: str | Path,
                    metrics_path: str | Path, weights_path: str | Path, *,
                    device: str = "auto", progress: bool = True) -> None:
     """Train the experiment ``spec`` (resolved, see ``ibrepro.config``) on its dataset file.
 
     Writes ``activations.nc`` (at ``schedule.recorded_epochs``; only the samples of split
-    ``spec["record_split"]`` if given) and ``weights.nc`` while training (streamed, atomic),
+    ``spec.record_split`` if given) and ``weights.nc`` while training (streamed by a
+    background thread, atomic),
     then ``metrics.nc``; all carry the provenance attrs (spec, code version, torch version,
-    device, dataset checksum); with ``spec["gradient_stats"]`` metrics.nc also holds the
+    device, dataset checksum); with ``spec.gradient_stats`` metrics.nc also holds the
     gradient statistics of the snapshot epochs (``gradient_statistics``). Under a bad-fit policy
     (``train.restart``) all three also carry ``restarts`` and ``seed_index``, JSON lists with
     one entry per repetition.
     """
+    spec = Experiment.of(spec)
     data = xr.load_dataset(dataset_path)
     x, y = data["x"].values, data["y"].values
     split = data["split"].values.astype(str)
     torch_device = resolve_device(device)
+    precision = "IEEE float32"
+    if torch_device.type == "cuda":
+        precision += f" ({json.dumps(pin_float32())})"
     attrs = provenance_attrs(
-        spec=spec, inputs={"dataset": dataset_path}, experiment=spec["name"],
+        spec=spec.to_dict(), inputs={"dataset": dataset_path}, experiment=spec.name,
         device=str(torch_device), dataset_sha256=sha256_file(dataset_path),
+        float_precision=precision,
     )
-    epochs = recorded_epochs(spec, total_epochs(spec))
-    neuron = spec.get("trainer") == "single-neuron"  # the neuron is its only (noisy) layer
+    epochs = recorded_epochs(spec.total_epochs, snapshots=spec.snapshots,
+                             record_epochs=spec.record_epochs)
+    neuron = spec.trainer == "single-neuron"  # the neuron is its only (noisy) layer
     image_shape = json.loads(data.attrs.get("image_shape", "null"))  # [C, H, W] of images
-    widths = spec["hidden"] if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
-    shapes = (parameter_shapes(image_shape, spec["conv"], spec["hidden"], widths[-1])
-              if spec.get("conv") else pairwise([x.shape[1], *widths]))
+    widths = list(spec.hidden) if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
+    conv = [dataclasses.asdict(layer) for layer in spec.conv]
+    shapes = (parameter_shapes(image_shape, conv, spec.hidden, widths[-1])
+              if conv else pairwise([x.shape[1], *widths]))
+    samples = np.flatnonzero(split == spec.record_split) if spec.record_split else None
     with ActivationWriter.create(
-        activations_path, repetitions=spec["repetitions"], epochs=epochs,
+        activations_path, repetitions=spec.repetitions, epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
-        labels=y, split=split, attrs=attrs, bits=spec.get("bits"),
-        significant_bits=spec.get("significant_bits"),
-        samples=np.flatnonzero(split == spec["record_split"]) if "record_split" in spec else None,
+        labels=y, split=split, attrs=attrs, bits=spec.bits,
+        significant_bits=spec.significant_bits, samples=samples,
     ) as writer, WeightWriter.create(
-        weights_path, repetitions=spec["repetitions"], epochs=epochs,
-        shapes=shapes, activations=spec["activations"],
-        noise_std=spec.get("noise_std", 0.0), attrs=attrs,
-        conv={"conv": spec["conv"], "image_shape": image_shape} if spec.get("conv") else None,
+        weights_path, repetitions=spec.repetitions, epochs=epochs,
+        shapes=shapes, activations=spec.activations, noise_std=spec.noise_std, attrs=attrs,
+        conv={"conv": conv, "image_shape": image_shape} if conv else None,
     ) as weights:
-        if neuron:
-            history = train_neuron(
-                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress)
-        else:
-            history, restarts, seed_index = train_with_restarts(
-                spec, x, y, split == "train", snapshot_epochs=epochs, on_snapshot=writer.write,
-                on_weights=weights.write, device=torch_device, progress=progress,
-                image_shape=image_shape)
-        if "bad_fit" in spec:
+        with BackgroundWriter() as background:  # writes beside training, in order
+            callbacks = dict(on_snapshot=background.wrap(writer.write),
+                             on_weights=background.wrap(weights.write))
+            if neuron:
+                history = train_neuron(spec, x, y, split == "train", snapshot_epochs=epochs,
+                                       device=torch_device, progress=progress, **callbacks)
+            else:
+                history, restarts, seed_index = train_with_restarts(
+                    spec, x, y, split == "train", snapshot_epochs=epochs, device=torch_device,
+                    progress=progress, image_shape=image_shape, record_samples=samples,
+                    **callbacks)
+        if spec.bad_fit:
             attrs = {**attrs, "restarts": json.dumps(restarts.tolist()),
                      "seed_index": json.dumps(seed_index.tolist())}
             writer.annotate(attrs)
             weights.annotate(attrs)
-    coords = {"rep": np.arange(spec["repetitions"]), "epoch": np.arange(total_epochs(spec) + 1),
+    coords = {"rep": np.arange(spec.repetitions), "epoch": np.arange(spec.total_epochs + 1),
               "split": list(SPLITS)}
     dims = ("rep", "epoch", "split")
     metrics = xr.Dataset(

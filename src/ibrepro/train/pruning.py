@@ -38,9 +38,10 @@ from ibrepro.atomic import write_netcdf
 from ibrepro.estimators.entropy import entropy
 from ibrepro.estimators.registry import get, validate_params
 from ibrepro.provenance import provenance_attrs, sha256_file
+from ibrepro.spec import Experiment
 from ibrepro.stopping import early_stop_epoch, snapshot_at
 from ibrepro.train.experiment import layer_names
-from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, total_epochs, train
+from ibrepro.train.loop import SPLITS, layer_widths, resolve_device, train
 from ibrepro.train.schedule import recorded_epochs
 
 
@@ -79,7 +80,7 @@ def plane_scale(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
             float(entropy(torch.as_tensor(np.asarray(y, dtype=np.int64))[:, None])))
 
 
-def _estimate_round(spec: dict, x, y, train_mask, estimator: dict, device: torch.device,
+def _estimate_round(spec: Experiment, x, y, train_mask, estimator: dict, device: torch.device,
                     progress: bool):
     """Train ``spec`` and estimate every layer at every snapshot: ``(epochs, history, i_xt,
     i_ty)`` with i_xt, i_ty ``(rep, epoch, layer)`` in the estimator's units."""
@@ -88,11 +89,12 @@ def _estimate_round(spec: dict, x, y, train_mask, estimator: dict, device: torch
         raise ValueError(f"pruning estimator {estimator['name']!r} ({estimator['method']}) must "
                          "estimate one snapshot from its activations alone (e.g. bin-size)")
     params = validate_params(estimator["method"], estimator["params"])
-    epochs = recorded_epochs(spec, total_epochs(spec))
+    epochs = recorded_epochs(spec.total_epochs, snapshots=spec.snapshots,
+                             record_epochs=spec.record_epochs)
     widths = layer_widths(spec, int(y.max()) + 1)
     bounds = np.cumsum([0, *widths])
     labels = torch.as_tensor(y, dtype=torch.int64, device=device)
-    shape = (spec["repetitions"], len(epochs), len(widths))
+    shape = (spec.repetitions, len(epochs), len(widths))
     i_xt, i_ty = np.empty(shape), np.empty(shape)
     index = {int(e): k for k, e in enumerate(epochs)}
 
@@ -108,7 +110,7 @@ def _estimate_round(spec: dict, x, y, train_mask, estimator: dict, device: torch
     return epochs, history, i_xt, i_ty
 
 
-def prune(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
+def prune(spec: Experiment | dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
           estimator: dict, threshold: float, prunable_from: int, patience: int,
           device: str = "auto",
           progress: bool = True) -> xr.Dataset:
@@ -125,14 +127,15 @@ def prune(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
     only) and ``rep_distance(round, rep, pair)``, ``removed(round, layer)``; attrs: the
     settings above, ``H_X`` and ``H_Y`` (the axis lengths, bits).
     """
+    spec = Experiment.of(spec)
     torch_device = resolve_device(device)
     scale = plane_scale(x, y)
-    hidden, acts = list(spec["hidden"]), list(spec["activations"])
+    hidden, acts = list(spec.hidden), list(spec.activations)
     origin = list(range(1, len(hidden) + 2))  # the big net's layers, the output last
     n_layers = len(origin)
     rounds = []
     while True:
-        round_spec = {**spec, "hidden": hidden, "activations": acts}
+        round_spec = spec.replace(hidden=tuple(hidden), activations=tuple(acts))
         epochs, history, i_xt, i_ty = _estimate_round(round_spec, x, y, train_mask, estimator,
                                                       torch_device, progress)
         val = history.loss[:, :, SPLITS.index("test")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -29,14 +31,15 @@ def snapshot_epochs(epochs: int, count: int) -> np.ndarray:
     return _log_epochs(epochs, low)
 
 
-def recorded_epochs(spec: dict, epochs: int) -> np.ndarray:
-    """The snapshot epochs of experiment ``spec`` trained for ``epochs`` epochs: its explicit
-    ``record_epochs`` (sorted, each in [0, epochs]) if given, else ``snapshot_epochs(epochs,
-    spec["snapshots"])``."""
-    if "record_epochs" not in spec:
-        return snapshot_epochs(epochs, spec["snapshots"])
-    chosen = np.unique(np.asarray(spec["record_epochs"], dtype=np.int64))
+def recorded_epochs(epochs: int, *, snapshots: int | None = None,
+                    record_epochs: Sequence[int] | None = None) -> np.ndarray:
+    """The snapshot epochs of a run of ``epochs`` epochs: the explicit ``record_epochs``
+    (sorted, each in [0, epochs]) if given, else ``snapshot_epochs(epochs, snapshots)`` (an
+    experiment's ``record_epochs`` and ``snapshots``)."""
+    if record_epochs is None:
+        return snapshot_epochs(epochs, snapshots)
+    chosen = np.unique(np.asarray(record_epochs, dtype=np.int64))
     if len(chosen) == 0 or chosen[0] < 0 or chosen[-1] > epochs:
         raise ValueError(f"record_epochs must lie in [0, {epochs}] (the run's epochs), got "
-                         f"{spec['record_epochs']!r}")
+                         f"{list(record_epochs)!r}")
     return chosen

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ibrepro.spec import Experiment
 from ibrepro.train.loop import History
 
 
@@ -37,7 +38,7 @@ def neuron_trajectory(x: np.ndarray, target: np.ndarray, *, lr: float,
     return w, b
 
 
-def train_neuron(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
+def train_neuron(spec: Experiment | dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray, *,
                  snapshot_epochs: np.ndarray, on_snapshot: Callable[[int, np.ndarray], None],
                  device: torch.device, seeds: list[int] | None = None, progress: bool = True,
                  on_weights: Callable | None = None) -> History:
@@ -46,16 +47,17 @@ def train_neuron(spec: dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarra
     batch from zero). ``History.loss`` is the noiseless mean squared error (S - y)^2 (add
     beta^2 for E[(T - y)^2]); accuracy counts sign(S) = y; the test split is NaN (all four
     samples train). device, seeds and progress are accepted and unused (nothing random)."""
-    if spec["hidden"] != [1] or spec["activations"] != ["tanh"] or spec["repetitions"] != 1:
-        raise ValueError(f"{spec.get('name')}: the single-neuron trainer needs hidden [1], "
-                         f"activations [tanh] and repetitions 1, got {spec['hidden']}, "
-                         f"{spec['activations']}, {spec['repetitions']}")
+    spec = Experiment.of(spec)
+    if spec.hidden != (1,) or spec.activations != ("tanh",) or spec.repetitions != 1:
+        raise ValueError(f"{spec.name}: the single-neuron trainer needs hidden [1], "
+                         f"activations [tanh] and repetitions 1, got {list(spec.hidden)}, "
+                         f"{list(spec.activations)}, {spec.repetitions}")
     if x.shape[1] != 1 or not train_mask.all():
         raise ValueError("the single-neuron trainer needs scalar inputs, all in the train split")
     x, target = x[:, 0].astype(np.float64), np.where(y == 1, 1.0, -1.0)
-    w, b = neuron_trajectory(x, target, lr=spec["lr"], epochs=spec["epochs"])
+    w, b = neuron_trajectory(x, target, lr=spec.lr, epochs=spec.epochs)
     s = np.tanh(w[:, None] * x + b[:, None])  # (epoch, sample)
-    for epoch in tqdm(snapshot_epochs, desc=spec.get("name", "neuron"), disable=not progress):
+    for epoch in tqdm(snapshot_epochs, desc=spec.name, disable=not progress):
         on_snapshot(int(epoch), s[epoch][None, :, None].astype(np.float32))
         if on_weights is not None:
             on_weights(int(epoch), [np.array([[[w[epoch]]]], dtype=np.float32)],

@@ -1,0 +1,2 @@
+"""numba kernels for the CPU: float32 elementary functions that vectorise, counter-based
+random numbers, and the MLP training engine (one repetition per thread). No torch here."""
