@@ -176,7 +176,7 @@ def test_a_killed_build_resumes_after_unlock(built):
     locked = snakemake(built, *command[1:], check=False)
     assert locked.returncode != 0 and "lock" in locked.stderr.lower()
     snakemake(built, "--unlock", *QUICK)
-    snakemake(built, "--cores", "1", *QUICK, target)
+    snakemake(built, "--cores", "1", target, *QUICK)  # after --config, a target reads as config
     assert not any(incomplete.iterdir())
     with xr.open_dataset(built / target) as metrics:
         assert metrics["accuracy"].notnull().all()
