@@ -117,10 +117,10 @@ def summary_sentence(results: list[Result], scale: str) -> str:
             f"paper's single-net number is held against.")
 
 
-def paper_section(paper: str, results: list[Result], *, level: int = 2) -> list[str]:
-    """Markdown lines of one paper's claims: heading, table, and the reasons behind the claims
-    not measured or not measurable."""
-    lines = [f"{'#' * level} {paper}", ""]
+def paper_section(paper: str, results: list[Result], *, heading: bool = True) -> list[str]:
+    """Markdown lines of one paper's claims: its heading, the table, and what a reader should
+    know beside a verdict (why a claim is not measured or not measurable here, its note)."""
+    lines = [f"## {paper}", ""] if heading else []
     if not results:
         return lines + ["No claim of this paper is registered yet.", ""]
     lines += _markdown_table(COLUMNS, [_row(r) for r in results]) + [""]
@@ -179,7 +179,7 @@ def write(results: list[Result], results_root: str | Path, *,
         texts.append("\n".join([
             f"# Reproduction report: {paper} ({scale} scale)", "",
             *_markdown_table(list(row[0]), [list(row[0].values())]), "",
-            *paper_section(paper, rs, level=2)[2:], comment, ""]))
+            *paper_section(paper, rs, heading=False), comment, ""]))
     paths = report_files(results_root)
     for text, path in zip(texts, paths, strict=True):
         write_text(text, path)
