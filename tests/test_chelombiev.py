@@ -11,16 +11,6 @@ import xarray as xr
 from scipy import stats as scipy_stats
 
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.chelombiev import (
-    ADAPTIVE_NAMES,
-    RUNS,
-    WEIGHT_DECAY,
-    generalisation_links,
-    layer_spread,
-    spread_reps,
-)
-from ibrepro.figures.claims import CLAIMS, claim_verdict, runs_of, shows
-from ibrepro.figures.compare import ESTIMATORS
 from ibrepro.figures.compression import of_reps
 from ibrepro.figures.plane import Plane
 from ibrepro.figures.stats import (
@@ -30,6 +20,11 @@ from ibrepro.figures.stats import (
     correlation,
     wilson_interval,
 )
+from ibrepro.papers.chelombiev.generalisation import generalisation_links
+from ibrepro.papers.chelombiev.planes import layer_spread, spread_reps
+from ibrepro.papers.chelombiev.runs import ADAPTIVE_NAMES, RUNS, WEIGHT_DECAY
+from ibrepro.papers.compare.claims_table import CLAIMS, claim_verdict, runs_of, shows
+from ibrepro.papers.compare.estimators import ESTIMATORS
 
 NAMES = ["relu 1", "relu 2", "softmax"]
 EPOCHS = [0, 1, 2, 5, 10]

@@ -352,7 +352,11 @@ def test_shipped_measures_resolve_with_defaults():
     assert spec.measures["unit-entropy-0.05"] == {
         "name": "unit-entropy-0.05", "method": "unit-binned-entropy",
         "params": {"size": 0.05, "first_epoch": 0, "last_epoch": -1}}
-    assert load({k: v for k, v in CONFIG.items() if k != "measures"}).measures == {}
+    without = {k: v for k, v in CONFIG.items() if k != "measures"}  # no figure reading one:
+    assert load({**without, "figures": ["rip/fig1"]}).measures == {}
+    with pytest.raises(ConfigError, match="goldfeld/fig7 reads measure 'binned-entropy-2', "
+                                          "which config.measures does not define"):
+        load(without)  # every registered item
 
 
 @pytest.mark.parametrize("entry, message", [

@@ -145,13 +145,17 @@ def test_estimates_all_builds_every_applicable_pair_and_every_measure():
 
 
 def test_estimates_list_keeps_its_experiments_in_full_plus_what_the_figures_read():
+    """... and what the claims of the reproduction report read (its rule builds them too)."""
+    from ibrepro.papers import CLAIMS
+
     spec = load({**CONFIG, "scale": "quick", "estimates": {"quick": ["szt-tanh-relu"]},
                  "figures": ["rip/fig2"]})  # reads szt-relu-tanh and szt-tanh-relu, bin 0.07
     pairs = set(spec.mi_pairs())
     full = {(e, s) for e, s in spec.applicable_pairs() if e == "szt-tanh-relu"}
-    assert pairs == full | {("szt-relu-tanh", "bin-size-0.07")}
+    claims = {pair for c in CLAIMS.values() for pair in c.mi}
+    assert pairs == full | {("szt-relu-tanh", "bin-size-0.07")} | claims
     assert {e for e, _ in spec.measure_pairs()} == {"szt-tanh-relu"}
-    assert ("szt-tanh", "bin-size-0.07") not in pairs  # no figure reads it
+    assert ("szt-tanh", "kde-upper") not in pairs  # no figure or claim reads it
 
 
 @pytest.mark.parametrize("value, message", [

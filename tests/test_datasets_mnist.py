@@ -19,7 +19,7 @@ from ibrepro import data
 from ibrepro.data import mnist
 from ibrepro.data.restricted_pickle import load_numpy_pickle
 from ibrepro.estimators.entropy import entropy
-from ibrepro.figures.rip import TABLE1_ROWS, input_information
+from ibrepro.papers.rip.data import TABLE1_ROWS, input_information
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -14,10 +14,15 @@ from PIL import Image
 
 from ibrepro.config import load_file
 from ibrepro.data import build as build_dataset
-from ibrepro.figures import ITEMS, ItemInputs, get, input_paths, output_paths, render
+from ibrepro.figures import ItemInputs, get, input_paths, output_paths, render
 from ibrepro.figures.plane import information_plane
-from ibrepro.figures.rip import input_information
+from ibrepro.figures.registry import CODE_PACKAGES, code_modules
 from ibrepro.figures.save import new_figure
+from ibrepro.fingerprint import module_imports
+from ibrepro.papers import CLAIMS, ITEMS
+from ibrepro.papers.rip.data import input_information
+from ibrepro.paths import run_file
+from ibrepro.report import REPORT_MODULES
 from ibrepro.train.writer import ActivationWriter
 
 REPS, EPOCHS, MI_EPOCHS = 3, 10, [0, 1, 2, 5, 10]
@@ -101,8 +106,9 @@ def _dataset(x, y, split) -> xr.Dataset:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, dataset_spec):
-    """A results root holding every input of every registered item (datasets for real)."""
+def results(tmp_path_factory, dataset_spec, write_measure):
+    """A results root holding every input of every registered item (datasets for real, measure
+    files by the measure stage's code from the fake activations)."""
     root = tmp_path_factory.mktemp("results")
     rng = np.random.default_rng(0)
     for item in ITEMS.values():
@@ -111,6 +117,11 @@ def results(tmp_path_factory, dataset_spec):
             _write(_mi(experiment, estimator, rng), paths[f"mi/{experiment}/{estimator}"])
         for experiment in item.activations:
             _activations(paths[f"activations/{experiment}"], rng)
+        for experiment, measure in item.measures:
+            acts = run_file(root, experiment, "activations")
+            if not acts.is_file():
+                _activations(acts, rng)
+            write_measure(acts, paths[f"measures/{experiment}/{measure}"], measure)
         for experiment in item.metrics:
             _write(_metrics(experiment, rng), paths[f"metrics/{experiment}"])
         for name in item.datasets:
@@ -127,12 +138,13 @@ def _options(item_id: str) -> dict:
 
 
 @pytest.mark.parametrize("item_id", sorted(ITEMS))
-def test_render_every_item(item_id, results):
+def test_render_every_item(item_id, results, rst_problems):
     paths = render(item_id, results, _options(item_id))
     assert paths == output_paths(item_id, results)
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     caption = paths[-1].read_text().strip()
     assert caption
+    assert rst_problems(paths[-1]) == []  # the HTML report reads it as reStructuredText
     declared = input_paths(item_id, results)
     if get(item_id).kind == "figure":
         png, pdf = paths[0], paths[1]
@@ -173,6 +185,32 @@ def test_missing_input_is_named(item_id, results, tmp_path):
     with pytest.raises(FileNotFoundError, match=str(missing)):
         render(item_id, tmp_path, _options(item_id))
     assert not any(p.exists() for p in output_paths(item_id, tmp_path))
+
+
+# modules whose edits need not rerun a figure: where things are, provenance, the registries
+INFRASTRUCTURE = {"ibrepro", "ibrepro.atomic", "ibrepro.errors", "ibrepro.fingerprint",
+                  "ibrepro.paths", "ibrepro.provenance", "ibrepro.registry"}
+
+
+def _code(module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in CODE_PACKAGES)
+
+
+@pytest.mark.parametrize("reader", [*sorted(ITEMS), *sorted(CLAIMS)])
+def test_uses_declare_the_package_modules_an_items_code_calls(reader):
+    """Every module of the package that an item's (or a claim's) code imports, anywhere in its
+    modules, is in its fingerprint: the papers, figures, ib and stopping modules by their
+    imports, any other (an estimator called inside a function) declared in ``uses`` by it or
+    by an item of the same module; infrastructure aside."""
+    declared = ITEMS.get(reader) or CLAIMS[reader]
+    module = declared.build.__module__ if reader in ITEMS else declared.ours.__module__
+    siblings = [d for d in (*ITEMS.values(), *CLAIMS.values()) if getattr(
+        d.build if hasattr(d, "build") else d.ours, "__module__", None) == module]
+    uses = {m for d in siblings for m in d.uses}
+    code = [m for m in code_modules(module, declared.uses) if _code(m)]
+    imported = {m for c in code for m in module_imports(c) if m.startswith("ibrepro")}
+    covered = INFRASTRUCTURE | (set() if reader in ITEMS else set(REPORT_MODULES))
+    assert {m for m in imported if not _code(m)} - covered <= uses
 
 
 def test_options_must_be_those_declared(results):

@@ -1,6 +1,6 @@
 """Goldfeld's MNIST CNN items (goldfeld/table1, fig3, fig7, fig8, unit-slopes): their statistics
 against closed forms and independent implementations, the validation-only recording, and the
-items rendered from hand-made run files."""
+items rendered from hand-made run files and the measure stage's files of them."""
 
 from __future__ import annotations
 
@@ -18,17 +18,18 @@ from scipy.spatial import distance
 from ibrepro.config import load_file
 from ibrepro.errors import ConfigError
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.goldfeld_cnn import (
+from ibrepro.papers.goldfeld.clusters import hidden_entropy
+from ibrepro.papers.goldfeld.cnn import MODELS, cosine_similarity, fig8_epochs, layer_slopes
+from ibrepro.papers.goldfeld.errors import validation_errors
+from ibrepro.papers.goldfeld.runs import (
+    CNN_DISTANCES,
     DATASET,
     DETERMINISTIC,
     DROPOUT,
-    MODELS,
-    cosine_similarity,
-    fig8_epochs,
-    sign_entropy,
-    unit_slopes,
-    validation_errors,
+    TWO_BINS,
+    UNIT_SLOPES,
 )
+from ibrepro.paths import measure_file
 from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.writer import ActivationWriter
 
@@ -55,15 +56,24 @@ def test_cosine_similarity_closed_forms_and_scipy():
     np.testing.assert_allclose(cosine_similarity(x, y), expected, rtol=1e-12)
 
 
-def test_sign_entropy_two_bins():
-    patterns = torch.tensor([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)]) * 2.0 - 1
-    assert float(sign_entropy(patterns)) == pytest.approx(math.log(8))
-    # 0 falls in [-1, 0] with the negatives; anything above 0 in (0, 1]
-    column = torch.tensor([[0.0], [-0.5], [-1.0], [1e-6]])
-    assert float(sign_entropy(column)) == pytest.approx(-(0.75 * math.log(0.75)
-                                                          + 0.25 * math.log(0.25)))
-    batched = sign_entropy(torch.stack([patterns, patterns.abs()]))  # (2, sample, unit)
-    np.testing.assert_allclose(batched.numpy(), [math.log(8), 0.0], atol=1e-12)
+def test_two_bins_are_the_sign_patterns(tmp_path, write_measure):
+    """fig7's H(Bin(T_l)) with two bins (the binned-entropy-2 measure): the 8 sign patterns of
+    3 units give ln 8, the same patterns' absolute values one bin; the two bins [-1, 0) and
+    [0, 1] split at 0, which falls with the positives (Goldfeld's [-1, 0], (0, 1] put it with
+    the negatives: the two differ only for t = 0 exactly)."""
+    patterns = np.array([[i >> 2 & 1, i >> 1 & 1, i & 1] for i in range(8)]) * 2.0 - 1
+    column = np.array([0.0, -0.5, -1.0, 1e-6])
+    values = np.zeros((2, 1, 8, 4))  # (rep, epoch, sample, unit): layers 1 (3 units), 2 (1)
+    values[0, 0, :, :3], values[1, 0, :, :3] = patterns, np.abs(patterns)
+    values[:, 0, :4, 3], values[:, 0, 4:, 3] = column, column
+    _activations(tmp_path / "acts.nc", values, [0], np.arange(8) % 2, widths=(3, 1),
+                 split=np.array(["test"] * 8))
+    write_measure(tmp_path / "acts.nc", tmp_path / "h.nc", TWO_BINS)
+    with xr.open_dataset(tmp_path / "h.nc") as measure:
+        h = measure["H_bin"].transpose("rep", "epoch", "layer").values[:, 0]
+        np.testing.assert_allclose(h[:, 0], [math.log(8), 0.0], atol=1e-12)
+        assert h[0, 1] == pytest.approx(math.log(2))  # 0 and 1e-6 vs -0.5 and -1
+        np.testing.assert_allclose(hidden_entropy(measure), [[(math.log(8) + 0.0) / 2]])
 
 
 def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=None,
@@ -81,9 +91,10 @@ def _activations(path, values: np.ndarray, epochs, labels, samples=None, split=N
             writer.write(epoch, kept.astype("f4"))
 
 
-def test_unit_slopes_against_polyfit(tmp_path):
+def test_unit_slopes_against_polyfit(tmp_path, write_measure):
     """Unit 0 takes m_e equiprobable values at epoch e (H = ln m_e), unit 1 stays at 4: its
-    slope is 0; epoch 0 is left out of the fit."""
+    slope is 0; epoch 0 is left out of the fit (the unit-slopes measures, as the unit-slopes
+    table reads them)."""
     epochs, counts, n = [0, 1, 2, 4, 8], [2, 16, 8, 8, 2], 16
     values = np.zeros((1, len(epochs), n, WIDTHS[0]))
     for k, m in enumerate(counts):
@@ -91,8 +102,11 @@ def test_unit_slopes_against_polyfit(tmp_path):
         values[0, k, :, 1] = 0.1 * (np.arange(n) % 4)
     path = tmp_path / "acts.nc"
     _activations(path, values, epochs, np.arange(n) % 2, widths=WIDTHS[:1])
-    with xr.open_dataset(path) as acts:
-        slopes = unit_slopes(acts, np.array([0, 1]), [0.01, 0.25])
+    measures = []
+    for size in (0.01, 0.25):
+        out = write_measure(path, tmp_path / f"slopes-{size}.nc", UNIT_SLOPES[0.01], size=size)
+        measures.append(xr.load_dataset(out))
+    slopes = layer_slopes(measures, 1)[..., :2]  # units 0 and 1 of layer 1
     expected = np.polyfit(epochs[1:], np.log(counts[1:]), 1)[0]
     np.testing.assert_allclose(slopes[0], [[expected, 0.0]], atol=1e-12)
     # bins of 0.25 merge values unevenly: numpy's plug-in entropy of floor(t / 0.25)
@@ -137,11 +151,12 @@ def test_fig8_epochs_need_the_papers_epochs():
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, write_measure):
     """Run files of the six models: 2 repetitions, 40 validation samples (4 per class) after
     20 training samples. The noisy-0.05 net's representation is twice the deterministic one
     (cosine 1), noisy-0.1's its negative (cosine -1); the dropout net's layers put each class
-    on its own orthant corner (fig7: ln 10 per layer), recorded at epochs 0, 1, 2, 4."""
+    on its own orthant corner (fig7: ln 10 per layer), recorded at epochs 0, 1, 2, 4; the measure
+    stage's files of the dropout net."""
     root = tmp_path_factory.mktemp("results")
     rng = np.random.default_rng(1)
     n_train, n_test, units = 20, 40, sum(WIDTHS)
@@ -165,6 +180,11 @@ def results(tmp_path_factory):
             values = np.broadcast_to(corners, (2, 4, *corners.shape))
             _activations(run / "activations.nc", values, [0, 1, 2, 4], labels, test, split,
                          attrs=attrs)
+            for measure in (TWO_BINS, *UNIT_SLOPES.values()):
+                write_measure(run / "activations.nc", measure_file(root, DROPOUT, measure),
+                              measure)
+            write_measure(run / "activations.nc", measure_file(root, DROPOUT, CNN_DISTANCES),
+                          CNN_DISTANCES, sample_fraction=1.0)  # all 40: 4 of each class
         else:
             _activations(run / "activations.nc", finals[model], [4], labels, test, split,
                          attrs=attrs)

@@ -1,5 +1,6 @@
-"""goldfeld/fig4-6 helpers, and the single-neuron run end to end: trainer files, sample
-propagation through its weights.nc, the fig4 caption against quadrature."""
+"""goldfeld/fig4-6 helpers (H(Bin(T_l)) as fig5 reads it from the measure stage's file), and the
+single-neuron run end to end: trainer files, sample propagation through its weights.nc, the fig4
+caption against quadrature."""
 
 from __future__ import annotations
 
@@ -14,15 +15,9 @@ from scipy import stats
 from ibrepro import data
 from ibrepro.estimators.apply import estimate_file
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.goldfeld_noisy import (
-    NEURON,
-    NEURON_DATA,
-    SP,
-    binned_entropy_curves,
-    log_spaced_snapshots,
-    mixture_density,
-    nearest_snapshots,
-)
+from ibrepro.papers.goldfeld.clusters import hidden_entropy
+from ibrepro.papers.goldfeld.noisy import log_spaced_snapshots, mixture_density, nearest_snapshots
+from ibrepro.papers.goldfeld.runs import NEURON, NEURON_DATA, SP
 from ibrepro.train import run_experiment
 from ibrepro.train.writer import ActivationWriter
 
@@ -41,8 +36,9 @@ def test_snapshot_choice():
     np.testing.assert_array_equal(log_spaced_snapshots(epochs, 4), [1, 4, 6, 7])
 
 
-def test_binned_entropy_curves_mean_over_repetitions(tmp_path):
-    """Layer 1: rep 0 puts the 8 samples in 8 bins (ln 8), rep 1 in 2 (ln 2); layer 2 one bin."""
+def test_binned_entropy_curves_mean_over_repetitions(tmp_path, write_measure):
+    """Layer 1: rep 0 puts the 8 samples in 8 bins (ln 8), rep 1 in 2 (ln 2); layer 2 one bin:
+    the binned-entropy measure's file (bin size 0.05) as goldfeld/fig5 reads it."""
     values = np.zeros((2, 1, 8, 3), dtype="f4")  # (rep, epoch, sample, unit); unit 2: output
     values[0, 0, :, 0] = np.arange(8) * 0.1
     values[1, 0, :, 0] = (np.arange(8) % 2) * 0.1
@@ -52,8 +48,9 @@ def test_binned_entropy_curves_mean_over_repetitions(tmp_path):
                                  layer_names=["a", "b", "c"], labels=np.arange(8) % 2,
                                  split=np.array(["train"] * 8), attrs={}) as writer:
         writer.write(0, values[:, 0])
-    with xr.open_dataset(path) as acts:
-        curves = binned_entropy_curves(acts, 0.05)
+    write_measure(path, tmp_path / "h.nc", "binned-entropy-0.05")
+    with xr.open_dataset(tmp_path / "h.nc") as measure:
+        curves = hidden_entropy(measure)
     np.testing.assert_allclose(curves, [[(math.log(8) + math.log(2)) / 2, 0.0]], atol=1e-12)
 
 

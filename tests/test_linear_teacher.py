@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from ibrepro.figures.linear_teacher import (
+from ibrepro.papers.survey.linear_teacher import (
     Teacher,
     gaussian_i_ty,
     gaussian_i_xt,

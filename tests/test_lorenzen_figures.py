@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from ibrepro.figures.lorenzen import ACTIVATIONS, BITS, prefit_run, qnn
 from ibrepro.figures.repetitions import mean_ci95, mean_variance, median_deviating
+from ibrepro.papers.lorenzen.runs import ACTIVATIONS, BITS, prefit_run, qnn
 
 EPOCHS = np.array([0, 1, 3, 10, 30])
 NAMES = ["tanh 1", "tanh 2", "softmax"]

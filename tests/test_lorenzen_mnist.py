@@ -14,8 +14,8 @@ from ibrepro.config import load_file
 from ibrepro.data import build
 from ibrepro.estimators.discrete import exact_discrete
 from ibrepro.estimators.entropy import row_keys
-from ibrepro.figures.lorenzen_mnist import NETS, OTHERS
 from ibrepro.nets.quantize import to_codes
+from ibrepro.papers.lorenzen.mnist import NETS, OTHERS
 from ibrepro.train.experiment import layer_names
 from ibrepro.train.loop import layer_widths, train
 

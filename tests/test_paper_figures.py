@@ -11,12 +11,12 @@ import xarray as xr
 from xarray.backends import netCDF4_
 
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.compare import agreement
 from ibrepro.figures.compression import compressing_reps, compression, verdict
-from ibrepro.figures.goldfeld import in_nats
-from ibrepro.figures.lorenzen import dpi_violations, grows_with_bins
 from ibrepro.figures.plane import Plane
-from ibrepro.figures.rip import bin_occupancy, histogram_epochs
+from ibrepro.papers.compare.estimators import agreement
+from ibrepro.papers.goldfeld.binning import in_nats
+from ibrepro.papers.lorenzen.binning import dpi_violations, grows_with_bins
+from ibrepro.papers.rip.histograms import bin_occupancy, histogram_epochs
 from ibrepro.train.writer import ActivationWriter
 
 EPOCHS = [0, 1, 2, 5, 10]

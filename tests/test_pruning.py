@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from ibrepro.figures.pruning import big_net_plane, closest_candidate, removed_layers
+from ibrepro.papers.rip.pruning import big_net_plane, closest_candidate, removed_layers
 from ibrepro.train.pruning import (
     layers_to_prune,
     plane_scale,

@@ -1,5 +1,6 @@
 """The reproduction report: verdict rules, each claim's measure on files with known values, the
-claims the config covers, the written report and the HTML report's category order."""
+claims the config covers, claims not measurable here or not built, the written report (summary
+per paper, per-paper files) and the HTML report's category order."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import xarray as xr
 from ibrepro import provenance, report
 from ibrepro.config import load_file
 from ibrepro.data import build as build_dataset
-from ibrepro.figures import ITEMS
 from ibrepro.figures.registry import ItemInputs
+from ibrepro.papers import CLAIMS, ITEMS
+from ibrepro.papers.goldfeld.claims import SMALL_BINS
+from ibrepro.papers.lorenzen.claims import more_bins_more_information
+from ibrepro.papers.rip.claims import random_split_information
 from ibrepro.paths import dataset_file, mi_file, run_file
-from ibrepro.report.goldfeld import SMALL_BINS
-from ibrepro.report.lorenzen import more_bins_more_information
-from ibrepro.report.registry import AtLeast, Within
+from ibrepro.report.registry import AtLeast, AtMost, Claim, InRange, Measured, Within
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ["tanh 1", "tanh 2", "tanh 3", "tanh 4", "tanh 5", "softmax"]
@@ -95,7 +97,18 @@ def test_goldfeld_limit_is_the_first_layer_in_nats(tmp_path, units, value, verdi
     assert result.verdict == verdict
 
 
+def _binary_entropy(k, n):
+    p = np.asarray(k) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+
+
 def test_table1_szt_claims_match_an_independent_count(tmp_path, dataset_spec):
+    """H(X) of our split; rip's I(X;Y) against random splits of the same size: the class count
+    of a random 3276-input split is hypergeometric (scipy's pmf), I(X;Y) = H(Y) of it, and
+    rip's 0.9976734 (1731 positives) lies below its 2.5 percentile."""
+    from scipy.stats import hypergeom
+
     data = build_dataset("szt", {"name": "szt", **dataset_spec("szt")})
     _write(data, dataset_file(tmp_path, "szt"))
     train = data["split"].values == "train"
@@ -105,8 +118,29 @@ def test_table1_szt_claims_match_an_independent_count(tmp_path, dataset_spec):
     results = {r.claim.id: r for r in report.evaluate(
         ["rip/table1:szt-train-hx", "rip/table1:szt-train-ixy"], tmp_path)}
     assert results["rip/table1:szt-train-hx"].ours == pytest.approx(np.log2(train.sum()))
-    assert results["rip/table1:szt-train-ixy"].ours == pytest.approx(h_y)
     assert results["rip/table1:szt-train-hx"].verdict == "reproduced"
+    n, positives = int(train.sum()), int(data["y"].values.sum())
+    k = np.arange(n + 1)
+    pmf = hypergeom(len(train), positives, n).pmf(k)
+    ixy = results["rip/table1:szt-train-ixy"]
+    expected = np.nansum(pmf * _binary_entropy(k, n))
+    assert ixy.ours == pytest.approx(expected, abs=2e-5)  # 10000 draws
+    low, high = ixy.measured.spread()
+    assert low < h_y <= high  # our stratified split is a typical one
+    assert ixy.claim.paper < low and ixy.verdict == "not reproduced"
+    assert hypergeom(len(train), positives, n).sf(1730) < 0.005  # 1731 positives: rare
+    assert "1731" in ixy.why and ixy.measured.of == "random splits"
+
+
+def test_random_split_information_needs_distinct_inputs():
+    data = xr.Dataset({"x": (("sample", "feature"), np.zeros((4, 1))),
+                       "y": ("sample", [0, 1, 0, 1]),
+                       "split": ("sample", ["train", "train", "train", "test"])})
+    with pytest.raises(ValueError, match="distinct inputs"):
+        random_split_information(data)
+    data["x"] = (("sample", "feature"), np.arange(4.0)[:, None])
+    ours = random_split_information(data, draws=50)  # 3 of 4: one or two positives
+    assert set(np.round(ours.samples, 6)) == {round(float(_binary_entropy(1, 3)), 6)}
 
 
 def test_missing_inputs_are_named_before_anything_is_measured(tmp_path):
@@ -116,38 +150,42 @@ def test_missing_inputs_are_named_before_anything_is_measured(tmp_path):
 
 def test_the_shipped_config_covers_every_claim_and_dropping_an_input_drops_its_claims():
     spec = load_file(REPO / "config.yaml", scale="quick")
-    assert report.configured(spec.experiments, spec.estimators, spec.datasets) == list(
-        report.CLAIMS)
+    assert report.configured(spec.experiments, spec.estimators, spec.datasets,
+                             spec.measures) == list(CLAIMS)
     estimators = {k: v for k, v in spec.estimators.items() if k != SMALL_BINS}
-    kept = report.configured(spec.experiments, estimators, spec.datasets)
-    assert set(report.CLAIMS) - set(kept) == {"goldfeld/fig1:small-bin-limit"}
+    kept = report.configured(spec.experiments, estimators, spec.datasets, spec.measures)
+    assert set(CLAIMS) - set(kept) == {"goldfeld/fig1:small-bin-limit"}
 
 
 def test_claims_name_catalogue_items_and_rip_table1_has_all_four_numbers():
-    for claim in report.CLAIMS.values():
+    for claim in CLAIMS.values():
         paper, _ = claim.item.split("/")
         assert paper in report.PAPERS and claim.item.count("/") == 1
-    table1 = [c.paper for c in report.CLAIMS.values() if c.item == "rip/table1"]
+        assert claim.source, claim.id  # where the paper states it
+    table1 = [c.paper for c in CLAIMS.values() if c.item == "rip/table1"]
     assert table1 == pytest.approx([11.677719641641012, 0.9976734295143714,
                                     10.550746785383243, 1.5849625007211579])
 
 
 def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
-    _write(_metrics([0.97, 0.97]), run_file(tmp_path, "szt-tanh", "metrics"))
+    _write(_metrics([0.96, 0.98]), run_file(tmp_path, "szt-tanh", "metrics"))
     _write(_metrics([0.937, 0.937]), run_file(tmp_path, "szt-relu", "metrics"))
     i_xt = np.full((2, 3, 6), 12.0)
     _write(_mi(i_xt), mi_file(tmp_path, "szt-tanh", SMALL_BINS))
     ids = ["goldfeld/fig1:small-bin-limit", "rip/fig1:score", "rip/fig17:score-relu",
            "rip/fig17:score-tanh"]
-    md, = (p for p in report.write(ids, tmp_path) if p.suffix == ".md")
+    md, *papers = (p for p in report.write(ids, tmp_path) if p.suffix == ".md")
+    assert papers == [report.paper_file(tmp_path, p) for p in report.PAPERS]
     assert md == report.report_file(tmp_path)
     text = md.read_text()
-    rows = [line for line in text.splitlines() if line.startswith("| ")][2:]
-    assert all(row.count("|") == 7 for row in rows)  # six cells: no stray pipes
+    rows = [line for line in text.splitlines()  # the claims' rows: their first cell an item
+            if line.startswith("| ") and "/" in line.split(" | ")[0]]
+    assert all(row.count("|") == 8 for row in rows)  # seven cells: no stray pipes
     assert [row.split(" | ")[0] for row in rows] == ["| rip/fig1", "| rip/fig17", "| rip/fig17",
                                                      "| goldfeld/fig1"]  # FIGURES.md order
     assert "| rip/fig1 | final test accuracy, tanh SZT net (szt-tanh) | 0.9707 | 0.97 |" in text
-    assert text.count("| reproduced |") == 3 and text.count("| not reproduced |") == 1
+    verdicts = [row.rsplit(" | ", 1)[1] for row in rows]
+    assert verdicts.count("reproduced |") == 3 and verdicts.count("not reproduced |") == 1
     assert "4 claims" in md.with_suffix(".txt").read_text()
     attrs = provenance.read(md)
     assert attrs["spec"] == {"claims": ids}
@@ -177,3 +215,81 @@ def test_more_bins_more_information_counts_points_that_grow_with_the_bin_count(t
         paths[f"mi/szt-relu/{name}"] = mi_file(tmp_path, "szt-relu", name)
     with ItemInputs("test", paths) as inputs:
         assert more_bins_more_information("szt-relu")(inputs) == pytest.approx(23 / 24)
+
+
+def test_distribution_rule_holds_the_paper_inside_our_range():
+    """InRange: the paper's value inside our 2.5-97.5 percentiles (numpy's linear ones), ends
+    included; a number without our values cannot be held against a spread."""
+    ours = Measured.over(np.linspace(0.90, 1.00, 41))  # percentiles 0.9025 and 0.9975
+    assert ours.value == pytest.approx(0.95) and ours.spread() == pytest.approx((0.9025, 0.9975))
+    assert InRange()(ours, 0.9025) and InRange()(ours, 0.99) and not InRange()(ours, 0.9)
+    assert str(InRange()) == "paper's value inside the 2.5–97.5 percentiles of ours"
+    with pytest.raises(TypeError, match="needs our values"):
+        InRange()(0.95, 0.95)
+    with_nan = Measured.over([0.9, np.nan, 1.0])  # a repetition without a value is left out
+    assert with_nan.value == pytest.approx(0.95) and with_nan.spread()[1] < 1.0
+    assert math.isnan(Measured.over([np.nan]).value) and Measured.over([np.nan]).spread() is None
+    assert AtMost(1)(Measured(1.0), "x") and not AtMost(1)(1.01, "x")
+    assert str(AtMost(0.5)) == "ours ≤ 0.5"
+
+
+def _not_measurable(monkeypatch) -> Claim:
+    claim = Claim("survey/snr:regime-change", "epoch of the SNR's regime change", 400.0,
+                  not_measurable="needs the paper's unpublished gradient logs", source="test")
+    monkeypatch.setitem(CLAIMS, claim.id, claim)
+    return claim
+
+
+def test_claims_say_how_ours_is_measured_or_why_not():
+    with pytest.raises(ValueError, match="ours=, verdict="):
+        Claim("rip/fig1:x", "q", 1.0)
+    with pytest.raises(ValueError, match="not measurable here has no ours"):
+        Claim("rip/fig1:x", "q", 1.0, lambda inputs: 1.0, Within(1), not_measurable="why")
+    with pytest.raises(ValueError, match="not measurable here has no ours"):
+        Claim("rip/fig1:x", "q", 1.0, not_measurable="why", metrics=("szt-tanh",))
+    with pytest.raises(ValueError, match="<paper>/<item>:<what>"):
+        Claim("rip-fig1", "q", 1.0, not_measurable="why")
+
+
+def test_not_measurable_and_unbuilt_claims_are_counted_never_dropped(tmp_path, monkeypatch,
+                                                                     rst_problems):
+    """A claim not measurable here and a claim whose inputs the config does not build stand in
+    the report, its summary per paper and its paper's file, each with the reason."""
+    claim = _not_measurable(monkeypatch)
+    _write(_metrics([0.96, 0.98]), run_file(tmp_path, "szt-tanh", "metrics"))
+    results = {r.claim.id: r for r in report.evaluate(
+        [claim.id, "rip/fig1:score"], tmp_path, unbuilt=["rip/fig17:score-relu"])}
+    assert results[claim.id].verdict == "not measurable"
+    assert math.isnan(results[claim.id].ours)
+    assert results[claim.id].why == "needs the paper's unpublished gradient logs"
+    unbuilt = results["rip/fig17:score-relu"]
+    assert unbuilt.verdict == "not measured" and "not built by this run's config" in unbuilt.why
+    paths = report.write([claim.id, "rip/fig1:score"], tmp_path,
+                         unbuilt=["rip/fig17:score-relu"])
+    text = report.report_file(tmp_path).read_text()
+    assert "| survey | 1 | 0 | 0 | 0 | 0 | 1 |" in text  # registered, measurable here, ...
+    assert "| rip | 2 | 2 | 1 | 0 | 1 | 0 |" in text and "| all | 3 | 2 | 1 | 0 | 1 | 1 |" in text
+    assert f"- `{claim.id}` (test), not measurable: needs the paper's unpublished" in text
+    survey = report.paper_file(tmp_path, "survey").read_text()
+    assert "| survey/snr | epoch of the SNR's regime change | 400.0 |" in survey
+    assert "| rip/fig1" not in survey
+    csv = report.report_file(tmp_path).with_suffix(".csv").read_text().splitlines()
+    assert csv[0].startswith("claim,item,source,quantity,paper,ours,ours_low,ours_high")
+    assert len(csv) == 4 and any("2 repetitions" in row for row in csv)
+    summary = report.report_file(tmp_path).with_suffix(".txt")
+    assert "3 claims of the papers, 2 measurable here" in summary.read_text()
+    assert rst_problems(summary) == []  # the HTML report's caption
+    assert set(paths) == set(report.report_files(tmp_path))
+
+
+def test_fingerprint_follows_each_claims_statement_and_code(monkeypatch):
+    """The report reruns when a claim is added (its statement alone: no code) or its module's
+    code changes (the modules of its ``ours``, what they import from the papers, ``uses``)."""
+    from ibrepro.figures.registry import code_modules
+
+    before = report.fingerprint()
+    _not_measurable(monkeypatch)
+    assert report.fingerprint() != before
+    claim = CLAIMS["rip/table1:szt-train-hx"]
+    assert {"ibrepro.papers.rip.claims", "ibrepro.papers.rip.data",
+            "ibrepro.estimators.entropy"} <= set(code_modules(claim.ours.__module__, claim.uses))

@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.claims import NOISY
-from ibrepro.figures.survey_dynamics import (
+from ibrepro.papers.compare.claims_table import NOISY
+from ibrepro.papers.survey.dynamics import (
     compression_length,
     drift_end,
     epochs_to_accuracy,

@@ -11,18 +11,22 @@ import pytest
 import xarray as xr
 
 from ibrepro.figures import ItemInputs, get, input_paths
-from ibrepro.figures.boolean import compression_bound, partition, partition_information
-from ibrepro.figures.ib_bound import curve_gap, flip_rate, least_compression, szt_curves
 from ibrepro.figures.registry import item_modules
-from ibrepro.figures.rip_variants import dpi_excess
-from ibrepro.figures.saturation import (
+from ibrepro.ib import Curve, curve_gap, flip_rate, least_compression, szt_curves
+from ibrepro.ib.neuron import (
     BIN_SIZE,
     bin_probabilities,
     binned_entropy,
     sampled_entropy,
 )
-from ibrepro.figures.schematics import CASE_BIN, CASES, binned_information, discretisation_error
-from ibrepro.ib import Curve
+from ibrepro.papers.rip.planes import dpi_excess
+from ibrepro.papers.rip.schematics import (
+    CASE_BIN,
+    CASES,
+    binned_information,
+    discretisation_error,
+)
+from ibrepro.papers.survey.boolean import compression_bound, partition, partition_information
 from ibrepro.stopping import early_stop_epoch, perfect_stop_epoch, snapshot_at
 from ibrepro.train.writer import ActivationWriter
 
@@ -366,12 +370,17 @@ def test_boolean_items_from_synthetic_runs(tmp_path):
 
 
 def test_fingerprints_cover_the_modules_an_item_imports_from():
-    """Editing saturation.py reruns fig18 and the single neuron; the IB code reruns fig16;
+    """Editing the neuron's closed form reruns fig18 and the single neuron; the IB code reruns
+    fig16; an item reusing another module's drawing (the MNIST-138 histograms) covers it, and
+    the modules of its run names; an estimator the item calls itself is declared (``uses``);
     items importing only the shared modules keep their fingerprint."""
-    assert {"ibrepro.figures.saturation", "ibrepro.ib.joint"} <= set(item_modules("rip/fig18"))
-    assert "ibrepro.figures.saturation" in item_modules("survey/single-neuron")
+    assert {"ibrepro.ib.neuron", "ibrepro.ib.joint"} <= set(item_modules("rip/fig18"))
+    assert "ibrepro.ib.neuron" in item_modules("survey/single-neuron")
     assert "ibrepro.ib.curve" in item_modules("rip/fig16")
-    assert "ibrepro.figures.rip" in item_modules("rip/fig9")
+    assert {"ibrepro.papers.rip.histograms", "ibrepro.papers.rip.runs"} <= set(
+        item_modules("rip/fig13"))
+    assert "ibrepro.estimators.clustering" in item_modules("goldfeld/fig8")
     assert item_modules("rip/fig1") == [
-        "ibrepro.figures.rip", "ibrepro.figures.plane", "ibrepro.figures.compression",
-        "ibrepro.figures.save", "ibrepro.figures.registry"]
+        "ibrepro.papers.rip.planes", "ibrepro.figures.plane", "ibrepro.figures.compression",
+        "ibrepro.figures.save", "ibrepro.figures.registry", "ibrepro.figures.accuracy",
+        "ibrepro.papers.rip.runs"]

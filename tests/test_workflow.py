@@ -129,11 +129,19 @@ def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(bu
     assert scheduled(built) == {}
 
 
-def test_editing_the_clustering_module_reruns_only_the_measures(built):
+def test_editing_the_clustering_module_reruns_only_the_measures_and_their_readers(built):
+    """The measure files, the items that read them, and the item that calls the module itself
+    (goldfeld/fig8's input pixels, declared in its ``uses``): no estimate, no other item."""
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/clustering.py")
-    assert set(jobs) == {"measure"}  # no estimate; no figure reads a measure yet
+    readers = {item for item in SPEC.figures if get_item(item).measures
+               or "ibrepro.estimators.clustering" in get_item(item).uses}
+    assert set(jobs) == {"measure", *(get_item(i).kind for i in readers)}
     assert sorted(jobs["measure"]) == sorted(
         f"results/quick/measures/{e}/{m}.nc" for e, m in SPEC.measure_pairs())
+    rendered = {re.sub(r"^results/quick/(figures|tables)/|\.(png|csv)$", "", p)
+                for p in jobs.get("figure", []) + jobs.get("table", [])
+                if p.endswith((".png", ".csv"))}
+    assert rendered == readers and {"goldfeld/fig5", "goldfeld/fig8"} <= readers
 
 
 @pytest.mark.parametrize("override, message", [
@@ -168,7 +176,7 @@ def test_a_killed_build_resumes_after_unlock(built):
     locked = snakemake(built, *command[1:], check=False)
     assert locked.returncode != 0 and "lock" in locked.stderr.lower()
     snakemake(built, "--unlock", *QUICK)
-    snakemake(built, "--cores", "1", *QUICK, target)
+    snakemake(built, "--cores", "1", target, *QUICK)  # after --config, a target reads as config
     assert not any(incomplete.iterdir())
     with xr.open_dataset(built / target) as metrics:
         assert metrics["accuracy"].notnull().all()

@@ -91,6 +91,7 @@ def _prune(args) -> None:
 
 
 def _render(args) -> None:
+    from ibrepro import papers  # noqa: F401  (registers every paper's items)
     from ibrepro.figures import render
 
     for path in render(args.id, args.results, json.loads(args.options)):
@@ -98,9 +99,9 @@ def _render(args) -> None:
 
 
 def _report(args) -> None:
-    from ibrepro import report
+    from ibrepro import papers, report  # noqa: F401  (papers registers every paper's claims)
 
-    for path in report.write(args.claims, args.results):
+    for path in report.write(args.claims, args.results, unbuilt=args.unbuilt):
         print(path)
 
 
@@ -140,10 +141,18 @@ def _list_measures(args) -> None:
 
 
 def _list_figures(args) -> None:
-    from ibrepro.figures import ITEMS
+    from ibrepro.papers import ITEMS
 
     for item_id, item in sorted(ITEMS.items()):
-        print(f"{item_id:24} {item.kind:6} {item.description}")
+        print(f"{item_id:40} {item.kind:6} {item.build.__module__:30} {item.description}")
+
+
+def _list_claims(args) -> None:
+    from ibrepro.papers import CLAIMS
+
+    for claim_id, claim in sorted(CLAIMS.items()):
+        how = f"not measurable: {claim.not_measurable}" if claim.not_measurable else claim.verdict
+        print(f"{claim_id:56} {how}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -193,7 +202,9 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON of the config sections the item reads, e.g. early_stopping")
     p = command("report", _report, "write the reproduction report (paper values vs ours)")
     p.add_argument("--results", required=True, help="results root, e.g. results/quick")
-    p.add_argument("claims", nargs="+", metavar="CLAIM_ID", help="claims to evaluate")
+    p.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="claims to evaluate")
+    p.add_argument("--unbuilt", nargs="*", default=[], metavar="CLAIM_ID",
+                   help="claims listed as not measured: the config builds not all their inputs")
     p = command("provenance", _provenance, "print the chain from an output back to its datasets")
     p.add_argument("file", help="a .nc, figure (.png/.pdf/.txt) or table (.csv/.md/.txt)")
     p = command("check", _check, "validate a config file and print a summary")
@@ -201,7 +212,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     command("estimators", _list_estimators, "list the registered estimator methods")
     command("measures", _list_measures, "list the registered measure methods")
-    command("figures", _list_figures, "list the registered figure and table IDs")
+    command("figures", _list_figures, "list the registered figure and table IDs, each with its "
+                                      "module")
+    command("claims", _list_claims, "list the registered claims with their verdict rules")
     return top
 
 

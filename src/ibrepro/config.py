@@ -13,10 +13,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ibrepro import estimators, figures
+from ibrepro import estimators, papers
 from ibrepro.errors import ConfigError
 from ibrepro.estimators import measures
 from ibrepro.paths import CONFIG_SCHEMA
+from ibrepro.report import configured
 from ibrepro.spec import Experiment
 
 EXPERIMENT_REQUIRED = ("dataset", "hidden", "activations", "init", "optimizer", "lr",
@@ -33,7 +34,7 @@ class Spec:
     datasets: dict[str, dict]  # kind defaults filled; `quick` applied as `subsample`
     experiments: dict[str, dict]  # with "name", defaults merged and the scale applied
     estimators: dict[str, dict]  # {"name", "method", "params"}
-    figures: tuple[str, ...]
+    figures: tuple[str, ...]  # every registered item unless the config lists some
     measures: dict[str, dict] = field(default_factory=dict)  # {"name", "method", "params"}
     estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
     early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
@@ -48,18 +49,30 @@ class Spec:
     def _in_full(self) -> list[str]:
         return list(self.experiments) if self.estimates is None else list(self.estimates)
 
+    def readers(self) -> list:
+        """What the workflow reads results for: the configured figures and tables, and the
+        claims of the reproduction report whose inputs the config builds (``Reads`` each)."""
+        claims = configured(self.experiments, self.estimators, self.datasets, self.measures)
+        return ([papers.ITEMS.lookup(item) for item in self.figures]
+                + [papers.CLAIMS[c] for c in claims])
+
     def mi_pairs(self) -> list[tuple[str, str]]:
         """The (experiment, estimator) MI files to build: every applicable pair of the
-        experiments ``estimates`` names (all by default), and every pair a figure reads."""
-        read = {pair for item in self.figures for pair in figures.get(item).mi}
+        experiments ``estimates`` names (all by default), and every pair a figure or a claim
+        reads."""
+        read = {pair for reader in self.readers() for pair in reader.mi}
         full = set(self._in_full())
         return [(e, s) for e, s in self.applicable_pairs() if e in full or (e, s) in read]
 
     def measure_pairs(self) -> list[tuple[str, str]]:
         """The (experiment, measure) files to build: every measure of the experiments
-        ``estimates`` names (all by default) that record float activations."""
-        return [(e, m) for e in self._in_full() for m in self.measures
-                if "activations" in estimators.provides(self.experiments[e])]
+        ``estimates`` names (all by default) that record float activations, and every pair a
+        figure or a claim reads."""
+        read = {pair for reader in self.readers() for pair in reader.measures}
+        full = set(self._in_full())
+        return [(e, m) for e in self.experiments for m in self.measures
+                if "activations" in estimators.provides(self.experiments[e])
+                and (e in full or (e, m) in read)]
 
 
 def _schema() -> dict:
@@ -117,8 +130,10 @@ def load(config: dict) -> Spec:
         if exp.get("dataset") not in datasets:
             problems.append(f"config.experiments.{name}.dataset: {exp.get('dataset')!r} is not "
                             f"a dataset; defined: {', '.join(sorted(datasets))}")
-    for item_id in config["figures"]:
-        problems.extend(_figure_problems(item_id, experiments, estimator_specs, datasets))
+    items = list(papers.ITEMS) if config["figures"] == "all" else config["figures"]
+    for item_id in items:
+        problems.extend(_figure_problems(item_id, experiments, estimator_specs, measure_specs,
+                                         datasets))
     if config["pruning"]["estimator"] not in estimator_specs:
         problems.append(f"config.pruning.estimator: {config['pruning']['estimator']!r} is not an "
                         f"estimator; defined: {', '.join(sorted(estimator_specs))}")
@@ -131,7 +146,7 @@ def load(config: dict) -> Spec:
     return Spec(scale=config["scale"], device=config["device"],
                 train_gpus=config["train_gpus"], datasets=datasets,
                 experiments=experiments, estimators=estimator_specs,
-                figures=tuple(config["figures"]), measures=measure_specs,
+                figures=tuple(items), measures=measure_specs,
                 estimates=None if in_full == "all" else tuple(in_full),
                 early_stopping=_scaled(config["early_stopping"], config["scale"]),
                 pruning=config["pruning"])
@@ -201,14 +216,13 @@ def _method(section: str, registry, name: str, entry: dict, scale: str,
 
 
 def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
-                     datasets: dict) -> list[str]:
+                     measure_specs: dict, datasets: dict) -> list[str]:
     try:
-        item = figures.get(item_id)
+        item = papers.ITEMS.lookup(item_id)
     except (KeyError, ValueError) as error:
         return [f"config.figures: {error.args[0]}"]
     where = f"config.figures: {item_id} reads"
-    needed_experiments = ({e for e, _ in item.mi} | set(item.activations) | set(item.metrics)
-                          | set(item.pruning))
+    needed_experiments = item.experiments
     method = {s: spec["method"] for s, spec in estimator_specs.items()
               if spec["method"] in estimators.METHODS}
     inapplicable = [f"{where} ({e}, {s}), but {reason}" for e, s in sorted(item.mi)
@@ -219,6 +233,12 @@ def _figure_problems(item_id: str, experiments: dict, estimator_specs: dict,
          for e in sorted(needed_experiments - set(experiments))]
         + [f"{where} estimator {s!r}, which config.estimators does not define"
            for s in sorted({s for _, s in item.mi} - set(estimator_specs))]
+        + [f"{where} measure {m!r}, which config.measures does not define"
+           for m in sorted({m for _, m in item.measures} - set(measure_specs))]
+        + [f"{where} ({e}, {m}), but a measure needs float activations, which {e!r} does "
+           f"not record (a quantized net)" for e, m in sorted(item.measures)
+           if e in experiments and m in measure_specs
+           and "activations" not in estimators.provides(experiments[e])]
         + [f"{where} dataset {d!r}, which config.datasets does not define"
            for d in sorted(set(item.datasets) - set(datasets))]
     )

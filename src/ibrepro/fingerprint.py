@@ -30,3 +30,53 @@ def source_fingerprint(modules: Iterable[str], params: Mapping[str, object] | No
         digest.update(module.encode() + b"\0" + module_file(module).read_bytes() + b"\0")
     digest.update(json.dumps(params or {}, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def module_imports(module: str) -> list[str]:
+    """The modules ``module``'s source imports (anywhere in it, function bodies included), as
+    absolute names: ``from a.b import c`` gives ``a.b.c`` where that is a module, else ``a.b``."""
+    import ast
+
+    spec = importlib.util.find_spec(module)
+    package = module if spec.submodule_search_locations is not None else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(module_file(module).read_bytes())):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            found += [_submodule(base, alias.name) for alias in node.names]
+    return list(dict.fromkeys(found))
+
+
+def _submodule(base: str, name: str) -> str:
+    """``base.name`` if that is a module (a file beside ``base``'s ``__init__.py``), else
+    ``base``; looked up on disk, for the package's own modules only (nothing is imported)."""
+    if not base.startswith(f"{__package__}."):
+        return base
+    init = module_file(base)
+    if init.name == "__init__.py" and ((init.parent / f"{name}.py").is_file()
+                                       or (init.parent / name / "__init__.py").is_file()):
+        return f"{base}.{name}"
+    return base
+
+
+def imported_modules(module: str, within: Iterable[str]) -> list[str]:
+    """The modules under the packages ``within`` (dotted prefixes, e.g. ``ibrepro.papers``) that
+    ``module`` imports, directly or through each other, read from their source (so a constant
+    or a function-level import counts too); ``module`` itself left out."""
+    within = tuple(within)
+
+    def inside(name: str) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in within)
+
+    found, todo = [], [module]
+    while todo:
+        for name in module_imports(todo.pop()):
+            if inside(name) and name != module and name not in found:
+                found.append(name)
+                todo.append(name)
+    return found

@@ -14,11 +14,13 @@ T = TypeVar("T")
 
 
 class Registry(dict[str, T], Generic[T]):
-    """Entries by name; ``kind`` names what they are in error messages."""
+    """Entries by name; ``kind`` names what they are in error messages, ``empty`` says what
+    fills an empty registry (where its entries register from elsewhere)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, *, empty: str = ""):
         super().__init__()
         self.kind = kind
+        self.empty = empty
 
     def add(self, name: str, entry: T) -> T:
         """Register ``entry`` as ``name``; a name can be registered only once."""
@@ -33,6 +35,8 @@ class Registry(dict[str, T], Generic[T]):
             return self[name]
         except KeyError:
             known = ", ".join(repr(n) for n in sorted(self))
+            if not self and self.empty:
+                known = f"none ({self.empty})"
             raise ValueError(f"unknown {self.kind} {name!r}; registered: {known}") from None
 
 

@@ -15,7 +15,7 @@ from snakemake.settings.types import DeploymentMethod
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
-from ibrepro import estimators, figures, paths  # noqa: E402
+from ibrepro import estimators, figures, papers, paths  # noqa: E402  (papers: the registries)
 from ibrepro.estimators import measures  # noqa: E402
 from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
@@ -29,11 +29,18 @@ JOB_THREADS = 1 if SPEC.scale == "quick" else 2
 # (device auto or cuda) it computes there and must not share the GPU with a training job; with
 # device cpu it needs none (the CPU path never imports torch).
 ESTIMATE_GPUS = 0 if SPEC.device == "cpu" else SPEC.train_gpus
-# The rules' conda environment, declared when deploying with conda (--sdm conda): then --archive
-# packs its packages; without it the rules run in the current environment (pip install -e .)
-# and --archive packs the code, config and external inputs, no conda needed.
-ENV = ("../envs/ibrepro.yaml"
-       if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method else None)
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+def rule_env(wildcards):
+    """Every rule's conda environment, in effect when deploying with conda (--sdm conda): then
+    --archive packs its packages. Otherwise None: the rules run in the current environment
+    (pip install -e .) and --archive packs the code, config and external inputs, no conda
+    needed. A function, so the rules always declare it (snakemake --lint, run plainly)."""
+    return "../envs/ibrepro.yaml" if CONDA else None
+
+
+ENV = rule_env  # each rule's `conda:`
 
 
 def alternatives(names):
@@ -42,7 +49,7 @@ def alternatives(names):
 
 
 def item_ids(kind):
-    return [item_id for item_id, item in figures.ITEMS.items() if item.kind == kind]
+    return [item_id for item_id, item in papers.ITEMS.items() if item.kind == kind]
 
 
 def final_outputs():
@@ -53,7 +60,7 @@ def final_outputs():
     mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.mi_pairs()]
     measured = [str(paths.measure_file(RESULTS, e, m)) for e, m in SPEC.measure_pairs()]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
-    return items + mi + measured + data + [str(reproduction.report_file(RESULTS))]
+    return items + mi + measured + data + [str(p) for p in reproduction.report_files(RESULTS)]
 
 
 def dataset_spec(wildcards):
@@ -145,4 +152,21 @@ def report_category(wildcards):
     return reproduction.category(wildcards.get("figure") or wildcards.get("table"))
 
 
-CLAIMS = reproduction.configured(SPEC.experiments, SPEC.estimators, SPEC.datasets)
+# the claims whose inputs the config builds; the report lists the others as not measured
+CLAIMS = reproduction.configured(SPEC.experiments, SPEC.estimators, SPEC.datasets, SPEC.measures)
+
+
+def report_inputs(wildcards):
+    """Every file the configured claims read (``ibrepro.report.input_paths``)."""
+    return {name: str(p) for name, p in reproduction.input_paths(CLAIMS, RESULTS).items()}
+
+
+def report_options():
+    """``--unbuilt`` and the claims whose inputs the config does not build, if any."""
+    unbuilt = [c for c in papers.CLAIMS if c not in CLAIMS]
+    return f"--unbuilt {' '.join(unbuilt)}" if unbuilt else ""
+
+
+def report_root(wildcards, output):
+    """The results root of the report job: its output is <root>/report/reproduction.md."""
+    return str(Path(output.md).parents[1])

@@ -1,30 +1,15 @@
-"""Figures and tables of the papers: the registry and one module per paper (importing registers)."""
+"""Figures and tables: the item registry and the shared drawing helpers (the information plane,
+the compression measure, statistics over repetitions, saving with provenance).
 
-from ibrepro.figures import (  # noqa: F401  (importing a paper module registers its items)
-    boolean,
-    chelombiev,
-    claims,
-    compare,
-    goldfeld,
-    goldfeld_cnn,
-    goldfeld_noisy,
-    ib_bound,
-    linear_teacher,
-    lorenzen,
-    lorenzen_mnist,
-    pruning,
-    rip,
-    rip_mnist,
-    rip_variants,
-    schematics,
-    stopping,
-    survey,
-    survey_dynamics,
-)
+Each paper's items live in its package, ``ibrepro.papers.<key>``, and register themselves when
+it is imported (``import ibrepro.papers`` registers them all); nothing here imports a paper.
+"""
+
 from ibrepro.figures.registry import (
     ITEMS,
     Item,
     ItemInputs,
+    Reads,
     fingerprint,
     get,
     input_paths,
@@ -33,5 +18,5 @@ from ibrepro.figures.registry import (
     render,
 )
 
-__all__ = ["ITEMS", "Item", "ItemInputs", "fingerprint", "get", "input_paths", "output_paths",
-           "register", "render"]
+__all__ = ["ITEMS", "Item", "ItemInputs", "Reads", "fingerprint", "get", "input_paths",
+           "output_paths", "register", "render"]

@@ -1,13 +1,13 @@
 """The figure/table registry: one entry per item of FIGURES.md, with the inputs it reads.
 
 The workflow asks ``input_paths``/``output_paths`` for an item's files and calls ``render``;
-each paper module registers its items with one ``register(Item(...))`` line per item.
+each paper's package (``ibrepro.papers.<key>``) registers its items with one
+``register(Item(...))`` line per item, so importing ``ibrepro.papers`` fills the registry (this
+module imports no paper).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +16,9 @@ from typing import Any
 import matplotlib
 import xarray as xr
 
-from ibrepro.figures.save import STYLE, save_figure, save_table
-from ibrepro.fingerprint import source_fingerprint
-from ibrepro.paths import dataset_file, mi_file, pruning_file, run_file
+from ibrepro.figures.save import STYLE, rst_safe, save_figure, save_table
+from ibrepro.fingerprint import imported_modules, source_fingerprint
+from ibrepro.paths import dataset_file, measure_file, mi_file, pruning_file, run_file
 from ibrepro.provenance import provenance_attrs
 from ibrepro.registry import Registry
 
@@ -33,8 +33,8 @@ class ItemInputs:
     paths: the name -> path mapping of ``input_paths``. Reading a file the item did not declare
     raises ``KeyError``; ``used`` records the names read, so tests can check the declaration.
     options: the config sections the item declares (``Item.options``), name -> resolved entry.
-    MI, metrics and data files are loaded into memory; activation files are only opened (a
-    paper-scale one is gigabytes): select what you need, then read it. A context manager:
+    MI, measure, metrics and data files are loaded into memory; activation files are only
+    opened (a paper-scale one is gigabytes): select what you need, then read it. A context manager:
     leaving it closes the opened files.
     """
 
@@ -66,6 +66,11 @@ class ItemInputs:
         """``mi/<experiment>/<estimator>.nc``: I_XT, I_TY ``(rep, epoch, layer)``."""
         return self._load(f"mi/{experiment}/{estimator}")
 
+    def measure(self, experiment: str, measure: str) -> xr.Dataset:
+        """``measures/<experiment>/<measure>.nc``: the measure's variables (README: Measures),
+        e.g. ``H_bin(rep, epoch, layer)``, with its ``params`` attr (JSON)."""
+        return self._load(f"measures/{experiment}/{measure}")
+
     def activations(self, experiment: str) -> xr.Dataset:
         """``runs/<experiment>/activations.nc``, opened lazily: ``activation(rep, epoch, sample,
         unit)`` is read from disk only for what is selected (one chunk per rep and epoch)."""
@@ -91,14 +96,44 @@ class ItemInputs:
         return self._load(f"data/{name}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Reads:
+    """What a figure, a table or a claim reads, declared so the workflow builds it first.
+
+    mi, measures: the (experiment, estimator) and (experiment, measure) pairs read; activations,
+    metrics, pruning: the experiments whose run files or pruning loop are read; datasets: the
+    data files read. uses: modules outside the papers, ``figures`` and ``ib`` whose code the
+    result depends on (e.g. ``ibrepro.estimators.entropy``, imported inside a function): its
+    fingerprint covers them, so editing one reruns exactly its readers.
+    """
+
+    mi: tuple[tuple[str, str], ...] = ()
+    measures: tuple[tuple[str, str], ...] = ()
+    activations: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    pruning: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+
+    def input_paths(self, results_root: str | Path) -> dict[str, Path]:
+        """Name -> path of every file it reads (``declared_paths``)."""
+        return declared_paths(results_root, mi=self.mi, measures=self.measures,
+                              activations=self.activations, metrics=self.metrics,
+                              datasets=self.datasets, pruning=self.pruning)
+
+    @property
+    def experiments(self) -> set[str]:
+        """Every experiment whose files (runs, MI, measures, pruning) it reads."""
+        return ({e for e, _ in (*self.mi, *self.measures)} | set(self.activations)
+                | set(self.metrics) | set(self.pruning))
+
+
 @dataclass(frozen=True)
-class Item:
-    """One figure or table of FIGURES.md.
+class Item(Reads):
+    """One figure or table of FIGURES.md, and what it reads (``Reads``).
 
     build: draws/computes from the loaded inputs; a figure returns ``(Figure, caption)``, a
     table ``(rows, caption)`` with rows a list of dicts (column name -> value).
-    mi, activations, metrics, datasets: the (experiment, estimator) pairs, the experiments whose
-    activations or metrics are read, and the datasets read.
     options: top-level config sections the item reads (``Spec`` fields, e.g. ``early_stopping``),
     passed by the render rule as JSON (``ibrepro render --options``).
     """
@@ -106,13 +141,8 @@ class Item:
     id: str
     kind: str
     build: Callable[[ItemInputs], tuple[Any, str]]
-    mi: tuple[tuple[str, str], ...] = ()
-    activations: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()
-    datasets: tuple[str, ...] = ()
     description: str = ""
     options: tuple[str, ...] = ()
-    pruning: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -121,7 +151,8 @@ class Item:
             raise ValueError(f"item id must be '<paper>/<item>' without dots, got {self.id!r}")
 
 
-ITEMS: Registry[Item] = Registry("figure/table ID")
+ITEMS: Registry[Item] = Registry("figure/table ID",
+                               empty="import ibrepro.papers to register the papers' items")
 
 
 def register(item: Item) -> Item:
@@ -134,12 +165,13 @@ def get(item_id: str) -> Item:
     return ITEMS.lookup(item_id)
 
 
-def declared_paths(results_root: str | Path, *, mi=(), activations=(), metrics=(),
+def declared_paths(results_root: str | Path, *, mi=(), measures=(), activations=(), metrics=(),
                    datasets=(), pruning=()) -> dict[str, Path]:
     """Name -> path of declared inputs, as ``ItemInputs`` names them: ``mi/<experiment>/
-    <estimator>``, ``activations/<experiment>``, ``metrics/<experiment>``, ``data/<dataset>``,
-    ``pruning/<experiment>`` (also used by report claims)."""
+    <estimator>``, ``measures/<experiment>/<measure>``, ``activations/<experiment>``,
+    ``metrics/<experiment>``, ``data/<dataset>``, ``pruning/<experiment>``."""
     paths = {f"mi/{e}/{s}": mi_file(results_root, e, s) for e, s in mi}
+    paths |= {f"measures/{e}/{m}": measure_file(results_root, e, m) for e, m in measures}
     paths |= {f"activations/{e}": run_file(results_root, e, "activations") for e in activations}
     paths |= {f"metrics/{e}": run_file(results_root, e, "metrics") for e in metrics}
     paths |= {f"data/{d}": dataset_file(results_root, d) for d in datasets}
@@ -149,41 +181,33 @@ def declared_paths(results_root: str | Path, *, mi=(), activations=(), metrics=(
 
 def input_paths(item_id: str, results_root: str | Path) -> dict[str, Path]:
     """Name -> path of every file the item reads, e.g. ``{"mi/szt-tanh/bin-size-0.07": ...}``."""
-    item = get(item_id)
-    return declared_paths(results_root, mi=item.mi, activations=item.activations,
-                          metrics=item.metrics, datasets=item.datasets, pruning=item.pruning)
+    return get(item_id).input_paths(results_root)
 
 
-# modules an item's drawing may use (ibrepro.stopping: the stopping rules rip's figures apply)
-DRAWING_PACKAGES = ("ibrepro.figures.", "ibrepro.ib.", "ibrepro.stopping")
+# the packages whose modules an item's code imports are followed (read from their source):
+# the papers, the shared drawing helpers, the theory and the stopping rules rip's figures apply
+CODE_PACKAGES = ("ibrepro.papers", "ibrepro.figures", "ibrepro.ib", "ibrepro.stopping")
+SHARED_MODULES = ("ibrepro.figures.plane", "ibrepro.figures.compression",
+                  "ibrepro.figures.save", "ibrepro.figures.registry")
 
 
-def _uses(module_name: str) -> list[str]:
-    """The modules of ``DRAWING_PACKAGES`` whose names ``module_name`` imports, transitively
-    (read from the modules' globals), e.g. schematics -> saturation -> ibrepro.ib.joint."""
-    found, todo = [], [module_name]
-    while todo:
-        for value in vars(importlib.import_module(todo.pop())).values():
-            name = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
-            if (isinstance(name, str) and name.startswith(DRAWING_PACKAGES)
-                    and name not in found and name != module_name):
-                found.append(name)
-                todo.append(name)
-    return found
+def code_modules(module: str, uses=()) -> list[str]:
+    """The modules whose source makes a result of ``module``'s code: it, the shared drawing
+    modules, what it imports from ``CODE_PACKAGES`` (transitively) and the declared ``uses``."""
+    return list(dict.fromkeys([module, *SHARED_MODULES, *imported_modules(module, CODE_PACKAGES),
+                               *uses]))
 
 
 def item_modules(item_id: str) -> list[str]:
-    """The modules whose source draws the item: its own, the shared drawing modules and what
-    its module imports from ``DRAWING_PACKAGES``."""
-    module = get(item_id).build.__module__
-    shared = ["ibrepro.figures.plane", "ibrepro.figures.compression", "ibrepro.figures.save",
-              "ibrepro.figures.registry"]
-    return list(dict.fromkeys([module, *shared, *_uses(module)]))
+    """The modules whose source draws the item (``code_modules`` of its module and ``uses``)."""
+    item = get(item_id)
+    return code_modules(item.build.__module__, item.uses)
 
 
 def fingerprint(item_id: str) -> str:
     """Hash of the code that draws the item (``item_modules``), for the render rules' params:
-    editing ``rip.py`` reruns the rip items (and the items of modules importing from it)."""
+    editing ``papers/rip/planes.py`` reruns the items of that module and of the modules that
+    import it; editing ``estimators/clustering.py`` the items that declare it in ``uses``."""
     return source_fingerprint(item_modules(item_id))
 
 
@@ -209,12 +233,13 @@ def render(item_id: str, results_root: str | Path, options: dict | None = None) 
     if missing:
         raise FileNotFoundError(f"{item_id}: missing input file(s): {', '.join(missing)}")
     stem = output_paths(item_id, results_root)[0].with_suffix("")
-    spec = {"item": item_id, "mi": item.mi, "metrics": item.metrics, "datasets": item.datasets,
-            "pruning": item.pruning, "options": options}
+    spec = {"item": item_id, "mi": item.mi, "measures": item.measures, "metrics": item.metrics,
+            "datasets": item.datasets, "pruning": item.pruning, "options": options}
     provenance = provenance_attrs(spec=spec, inputs=paths, item=item_id)
     with matplotlib.rc_context(STYLE):
         with ItemInputs(item_id, paths, options) as inputs:
             result, caption = item.build(inputs)
+        caption = rst_safe(caption)  # the HTML report reads it as reStructuredText
         if item.kind == "figure":
             return save_figure(result, stem, title=item_id, caption=caption,
                                provenance=provenance)

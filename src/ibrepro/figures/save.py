@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,6 +49,27 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, height: float | None = None,
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+
+
+# reStructuredText: characters that may open or close inline markup anywhere (emphasis,
+# literals, roles, substitutions and the escape itself); "_" where it may end a reference
+# ("word_ ", "]_") or open a target ("_`"); and line starts that open a list, a field, a
+# comment or a block quote ("- ", "(a) ", "1. ", ".. ", ":x: ", "| ", ">")
+_RST_ANYWHERE = re.compile(r"([\\*`|])")
+_RST_UNDERSCORE = re.compile(r"(?<![\w])_(?=`)|(?<=[\w)\]`])_(?=[\s.,;:!?)\]'\"]|$)")
+_RST_LINE_START = re.compile(
+    r"^(\s*)(?=[-+*#>|:]\s|\.\.|:[^:\s][^:]*:(\s|$)|\(?[0-9A-Za-z#]{1,3}[.)]\s)", re.MULTILINE)
+
+
+def rst_safe(text: str) -> str:
+    """``text`` as reStructuredText reads it verbatim: the HTML report includes captions as
+    reStructuredText (``workflow/report/item.rst``), where ``|x|`` would be a substitution and
+    ``*a*`` emphasis. Escapes (with a backslash) only what could be markup, so most captions
+    stay as written; a trailing ``::`` (a literal block) becomes ``:\\:``."""
+    text = _RST_ANYWHERE.sub(r"\\\1", text)
+    text = _RST_UNDERSCORE.sub(r"\\_", text)
+    text = _RST_LINE_START.sub(lambda m: m.group(1) + "\\", text)
+    return re.sub(r"::(\s*)$", r":\\:\1", text, flags=re.MULTILINE)
 
 
 def provenance_json(attrs: dict[str, str]) -> str:

@@ -1,22 +1,39 @@
 """The reproduction report: each paper's stated numbers and claims against ours.
 
-Importing registers the claims of every paper module; ``write`` evaluates a set of claims on
-built results and writes ``report/reproduction.{csv,md,txt}``.
+The claim machinery: the registry and verdict rules (``registry``) and the report's files
+(``writer``). Each paper's package registers its claims (``ibrepro.papers.<key>.claims``), so
+importing ``ibrepro.papers`` fills ``CLAIMS``; nothing here imports a paper. ``write`` evaluates
+the claims on built results and writes ``report/reproduction.{md,csv,txt}`` and one
+``report/<paper>.md`` per paper.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ibrepro.figures import ITEMS
-from ibrepro.figures.save import save_table
+from ibrepro.figures.registry import code_modules
 from ibrepro.fingerprint import source_fingerprint
 from ibrepro.provenance import provenance_attrs
-from ibrepro.report import goldfeld, lorenzen, rip  # noqa: F401  (register the claims)
-from ibrepro.report.registry import CLAIMS, Claim, configured, evaluate, input_paths, register
+from ibrepro.report import writer
+from ibrepro.report.registry import (
+    CLAIMS,
+    VERDICTS,
+    AtLeast,
+    AtMost,
+    Claim,
+    InRange,
+    Measured,
+    Result,
+    Within,
+    configured,
+    evaluate,
+    input_paths,
+    register,
+)
+from ibrepro.report.writer import PAPERS, paper_file, report_file, report_files
 
-# FIGURES.md's paper order; the HTML report sorts its categories by name, hence the numbers
-PAPERS = ("rip", "survey", "lorenzen", "chelombiev", "goldfeld", "compare")
+REPORT_MODULES = ("ibrepro.report", "ibrepro.report.registry", "ibrepro.report.writer",
+                  "ibrepro.figures.save")
 
 
 def category(item_id: str) -> str:
@@ -25,40 +42,36 @@ def category(item_id: str) -> str:
     return f"{PAPERS.index(paper) + 1}. {paper}" if paper in PAPERS else paper
 
 
-def report_file(results_root: str | Path) -> Path:
-    """``<results>/report/reproduction.md`` (beside it: ``.csv`` and the ``.txt`` summary)."""
-    return Path(results_root) / "report" / "reproduction.md"
+def _declaration(claim: Claim) -> dict:
+    """What a claim states, as JSON-able text: a change to any of it changes the report."""
+    return {"id": claim.id, "quantity": claim.quantity, "paper": claim.paper,
+            "rule": str(claim.verdict), "source": claim.source,
+            "not_measurable": claim.not_measurable}
 
 
-def fingerprint(claim_ids) -> str:
-    """Hash of the code behind the claims (the report modules, each claim's module and its
-    item's figure module), for the report rule's params: editing a claim reruns the report."""
-    claims = [CLAIMS.lookup(c) for c in claim_ids]
-    modules = {"ibrepro.report", "ibrepro.report.registry", "ibrepro.figures.save"}
-    modules |= {c.measure.__module__ for c in claims}
-    modules |= {ITEMS[c.item].build.__module__ for c in claims if c.item in ITEMS}
-    return source_fingerprint(modules)
+def fingerprint(claim_ids=None) -> str:
+    """Hash of the code behind the report (its modules, each claim's ``ours`` module with what
+    it imports and ``uses``) and of every claim's statement, for the report rule's params:
+    editing a claim reruns the report. ``claim_ids``: all registered claims by default (the
+    report lists them all)."""
+    claims = [CLAIMS.lookup(c) for c in (CLAIMS if claim_ids is None else claim_ids)]
+    modules = set(REPORT_MODULES)
+    for claim in claims:
+        if claim.ours is not None:
+            modules |= set(code_modules(claim.ours.__module__, claim.uses))
+    return source_fingerprint(modules, {"claims": [_declaration(c) for c in claims]})
 
 
-def write(claim_ids, results_root: str | Path) -> list[Path]:
-    """Evaluate ``claim_ids`` on ``results_root`` and write the report's CSV, Markdown and
-    summary text (atomically, with provenance: the claims and their input checksums); rows
-    are grouped by paper in FIGURES.md's order, claims of one paper in registration order."""
-    results = sorted(evaluate(claim_ids, results_root), key=lambda r: category(r.claim.item))
-    rows = [{"item": r.claim.item, "quantity": r.claim.quantity, "paper": r.claim.paper,
-             "ours": r.ours, "rule": str(r.claim.verdict), "verdict": r.verdict}
-            for r in results]
-    counts = {v: sum(r.verdict == v for r in results)
-              for v in ("reproduced", "not reproduced", "not measured")}
-    summary = (f"Reproduction report of {Path(results_root).name} scale: {len(results)} claims "
-               f"of the papers against ours, {'; '.join(f'{n} {v}' for v, n in counts.items())}. "
-               "Paper values are as stated (Table 1: exact values in bits); ours are means over "
-               "repetitions where the papers report one net.")
+def write(claim_ids, results_root: str | Path, *, unbuilt=()) -> list[Path]:
+    """Evaluate ``claim_ids`` on ``results_root`` and write the report's files (``writer``),
+    atomically, with provenance (the claims and their input checksums); the ``unbuilt`` claims
+    (their inputs not in the config) are listed as not measured, saying why."""
+    results = evaluate(claim_ids, results_root, unbuilt=unbuilt)
     provenance = provenance_attrs(spec={"claims": list(claim_ids)},
                                   inputs=input_paths(claim_ids, results_root))
-    return save_table(rows, report_file(results_root).with_suffix(""), caption=summary,
-                      provenance=provenance)
+    return writer.write(results, results_root, provenance=provenance)
 
 
-__all__ = ["CLAIMS", "PAPERS", "Claim", "category", "configured", "evaluate", "fingerprint",
-           "input_paths", "register", "report_file", "write"]
+__all__ = ["CLAIMS", "PAPERS", "VERDICTS", "AtLeast", "AtMost", "Claim", "InRange", "Measured",
+           "Result", "Within", "category", "configured", "evaluate", "fingerprint",
+           "input_paths", "paper_file", "register", "report_file", "report_files", "write"]

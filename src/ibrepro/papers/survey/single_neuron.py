@@ -1,7 +1,7 @@
 """Information Theory for Deep Learning (the survey): its own items.
 
 ``survey/single-neuron``: Saxe et al.'s single neuron as the survey retells it, T = f(w x) with
-x ~ U(-1, 1), binned into 30 bins of [-1, 1] (``ibrepro.figures.saturation``): binned entropy =
+x ~ U(-1, 1), binned into 30 bins of [-1, 1] (``ibrepro.ib.neuron``): binned entropy =
 I(X;T) against the weight w, for tanh and relu, in closed form and from samples.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ibrepro.figures.registry import Item, register
-from ibrepro.figures.saturation import BIN_SIZE, binned_entropy, sampled_entropy
 from ibrepro.figures.save import new_figure
+from ibrepro.ib.neuron import BIN_SIZE, binned_entropy, sampled_entropy
 
 NEURON_WEIGHTS = np.geomspace(0.05, 10.0, 200)  # closed form; tanh(w x) < 1 in float64 here
 NEURON_SAMPLED = np.geomspace(0.05, 10.0, 15)  # sampled: 100000 draws, one shared draw

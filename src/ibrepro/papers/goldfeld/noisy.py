@@ -7,14 +7,16 @@
 - Fig. 5: the noisy SZT nets, (a) tanh beta = 0.005, (b) the same with orthonormality
   regularisation, (c) linear beta = 0.01: sample-propagation I(X;T_l) per hidden layer with
   train/test loss, layer 5's (3 units) pre-noise S_5 at marked epochs, H(Bin(S_l)) with bin
-  size 10 beta. The accuracy of SP: the same estimate with every sample count doubled
-  (``sample-propagation-2x``, another seed) on model (a), its largest difference in the
-  caption (``estimates: all`` builds it for (b) and (c) too at paper scale).
+  size 10 beta (the ``binned-entropy`` measure files). The accuracy of SP: the same estimate
+  with every sample count doubled (``sample-propagation-2x``, another seed) on model (a), its
+  largest difference in the caption (``estimates`` builds it for (b) and (c) too at paper
+  scale).
 - Fig. 6: within- and between-class pairwise distances of the hidden layers of the Fig. 5 (a)
-  and (b) models and of a weight-normalised net (the paper's caption) at three epochs.
+  and (b) models and of a weight-normalised net (the paper's caption) at three epochs (the
+  ``pairwise-distances`` measure files).
 
-Curves are means over repetitions (the paper shows one net; the band is the repetitions'
-range); scatters and distances are repetition 0's. Binned entropies and distances are of the
+Curves and histograms are means over repetitions (the paper shows one net; the band is the
+repetitions' range); scatters are repetition 0's. Binned entropies and distances are of the
 recorded pre-noise S_l (the noise, beta, is a tenth of the bin).
 """
 
@@ -30,28 +32,37 @@ from matplotlib.figure import Figure
 from ibrepro.figures.plane import epoch_cmap
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import PANEL_INCHES, new_figure
+from ibrepro.papers.goldfeld.clusters import (
+    distance_fractions,
+    draw_distances,
+    hidden_entropy,
+    hidden_layers,
+    occupied_to,
+)
+from ibrepro.papers.goldfeld.runs import (
+    BETA,
+    DISTANCES,
+    NEURON,
+    NEURON_DATA,
+    SP,
+    SP_2X,
+    SZT,
+    WEIGHT_NORM,
+    binned_entropy,
+)
 
-SP, SP_2X = "sample-propagation", "sample-propagation-2x"
-NEURON, NEURON_DATA = "goldfeld-neuron", "single-neuron"
 NEURON_BETAS = (0.003, 0.01, 0.03, 0.1, 0.3)  # Fig. 4 (d); 0.01 is the paper's (c)
 DENSITY_EPOCHS = (250, 2500)  # Fig. 4 (a)
-SZT = {"a": "szt-tanh-noisy", "b": "szt-tanh-noisy-orthonormal", "c": "szt-linear-noisy"}
-# beta of each run: config.yaml's noise_std, the paper's values
-BETA = {SZT["a"]: 0.005, SZT["b"]: 0.005, SZT["c"]: 0.01, NEURON: 0.01}
 ACCURACY_CHECK = SZT["a"]  # SP repeated with doubled samples (all three at paper scale)
 SCATTER_LAYER = 5  # d_5 = 3 units
 MARKED = 4  # scatter epochs per model, log-spaced
 # the 3-D layer-5 points drawn in 2-D by an oblique projection (x, y) = (s1 + 0.4 s3,
 # s2 + 0.25 s3): the corners of tanh's cube stay apart, unlike a view along a diagonal
 OBLIQUE = np.array([[1.0, 0.0], [0.0, 1.0], [0.4, 0.25]])
-BIN_FACTOR = 10  # H(Bin(T_l)) with bin size 10 beta
 # Fig. 6: the Fig. 5 (a) and (b) models (the paper's text) and the weight-normalised net (its
 # caption's (b))
-WEIGHT_NORM = "szt-tanh-noisy-weightnorm"
 DISTANCE_MODELS = {"a": SZT["a"], "b": SZT["b"], "b'": WEIGHT_NORM}
-DISTANCE_EPOCHS = 3
-DISTANCE_SAMPLES = 1024  # every 4th SZT input: 0.5 M pairs per histogram
-DISTANCE_BINS = 50
+DISTANCE_EPOCHS = 3  # of the measure's snapshots: the first, the middle one and the last
 
 
 def nearest_snapshots(epochs: np.ndarray, targets) -> np.ndarray:
@@ -139,26 +150,9 @@ def fig4(inputs: ItemInputs):
     return fig, caption
 
 
-def _hidden_units(acts: xr.Dataset) -> dict[int, np.ndarray]:
-    """Unit indices of each noisy hidden layer (every layer but the last, the output)."""
-    layer = acts["layer"].values
-    return {int(k): np.flatnonzero(layer == k) for k in np.unique(layer)[:-1]}
-
-
-def binned_entropy_curves(acts: xr.Dataset, size: float) -> np.ndarray:
-    """H(Bin(S_l)) in nats with bins of ``size``, mean over repetitions: ``(epoch, layer)``,
-    one repetition read at a time."""
-    import torch
-
-    from ibrepro.estimators.clustering import binned_entropy
-
-    units = _hidden_units(acts)
-    total = np.zeros((acts.sizes["epoch"], len(units)))
-    for rep in range(acts.sizes["rep"]):
-        values = torch.from_numpy(acts["activation"].isel(rep=rep).values)  # (epoch, s, u)
-        for k, idx in enumerate(units.values()):
-            total[:, k] += binned_entropy(values[..., idx], size=size).numpy()
-    return total / acts.sizes["rep"]
+def layer_units(acts: xr.Dataset, layer: int) -> np.ndarray:
+    """The unit indices of ``layer`` (1-based) in an activations file."""
+    return np.flatnonzero(acts["layer"].values == layer)
 
 
 def fig5(inputs: ItemInputs):
@@ -171,7 +165,8 @@ def fig5(inputs: ItemInputs):
         acts = inputs.activations(experiment)
         beta = BETA[experiment]
         mi = inputs.mi(experiment, SP)["I_XT"].transpose("rep", "epoch", "layer")
-        hidden = len(_hidden_units(acts))
+        binned = inputs.measure(experiment, binned_entropy(experiment))
+        hidden = len(hidden_layers(binned))
         epochs = mi["epoch"].values
         values = mi.values[..., :hidden]
         if experiment == ACCURACY_CHECK:
@@ -204,7 +199,7 @@ def fig5(inputs: ItemInputs):
             ax.legend(loc="upper left")
             twin.legend(loc="lower left")
         scatter_epochs = acts["epoch"].values
-        units = _hidden_units(acts)[SCATTER_LAYER]
+        units = layer_units(acts, SCATTER_LAYER)
         labels = acts["y"].values
         shown = nearest_snapshots(scatter_epochs, epochs[marked])
         for k, index in enumerate(shown):
@@ -214,11 +209,11 @@ def fig5(inputs: ItemInputs):
                        alpha=0.5, linewidths=0)
             ax.set_title(f"epoch {scatter_epochs[index]}")
             ax.set(xticks=[], yticks=[], aspect="equal")
-        size = BIN_FACTOR * beta
-        entropy = binned_entropy_curves(acts, size)
+        size = binned["H_bin"].attrs["bin_size"]
+        entropy = hidden_entropy(binned)
         ax = fig.add_subplot(grid[2, span])
         for layer in range(hidden):
-            ax.plot(scatter_epochs + 1, entropy[:, layer], lw=1.0,
+            ax.plot(binned["epoch"].values + 1, entropy[:, layer], lw=1.0,
                     color=epoch_cmap(0.25 + 0.75 * layer / max(hidden - 1, 1)),
                     label=f"layer {layer + 1}")
         ax.axhline(math.log(acts.sizes["sample"]), color="grey", ls="--", lw=0.7)
@@ -238,7 +233,7 @@ def fig5(inputs: ItemInputs):
         "cross-entropy on the right axis. Middle: layer 5's pre-noise S_5 (3 units) of "
         "repetition 0 in the oblique projection (s1 + 0.4 s3, s2 + 0.25 s3), class 0 blue, "
         "class 1 orange. Bottom: H(Bin(S_l)) with bin size 10 "
-        "beta (mean over repetitions; dashed ln 4096). "
+        "beta (the binned-entropy measure files, mean over repetitions; dashed ln 4096). "
         + "; ".join(notes)
         + ". Accuracy of SP, every sample count doubled and another seed: " + accuracy
         + ". goldfeld: (a) I(X;T_l) rises then falls as the "
@@ -248,62 +243,43 @@ def fig5(inputs: ItemInputs):
     return fig, caption
 
 
-def distance_panel(ax, values, labels, *, high: float, bins: int) -> float:
-    """Draw on ``ax`` the within- and between-class histograms (fractions of pairs) of the
-    Euclidean distances between the rows of ``values`` ``(sample, unit)`` (tensors), ``bins``
-    bins over [0, high]; return their overlap, the sum of the bin-wise minimum (1: same, 0:
-    disjoint)."""
-    import torch
-
-    from ibrepro.estimators.clustering import distance_histograms
-
-    counts = distance_histograms(values, labels, bins=bins, high=high).double()
-    density = counts / counts.sum(-1, keepdim=True)
-    edges = np.linspace(0, high, bins + 1)
-    for pair, colour, name in ((0, "C0", "within class"), (1, "C1", "between")):
-        ax.stairs(density[pair].numpy(), edges, color=colour, lw=0.9, label=name)
-    ax.set_yticks([])
-    return float(torch.minimum(density[0], density[1]).sum())
-
-
 def fig6(inputs: ItemInputs):
     """Rows: model x epoch; columns: hidden layers; within- vs between-class distances."""
-    import torch
-
-
-    rows = [(key, e) for key in DISTANCE_MODELS for e in range(DISTANCE_EPOCHS)]
-    first = inputs.activations(DISTANCE_MODELS["a"])
-    units = _hidden_units(first)
-    fig, axes = new_figure(len(rows), len(units), height=1.25 * len(rows))
-    notes = []
-    for key, experiment in DISTANCE_MODELS.items():
-        acts = inputs.activations(experiment)
-        epochs = acts["epoch"].values
-        chosen = log_spaced_snapshots(epochs, DISTANCE_EPOCHS)
-        stride = max(1, acts.sizes["sample"] // DISTANCE_SAMPLES)
-        labels = torch.from_numpy(acts["y"].values[::stride])
+    measures = {key: inputs.measure(e, DISTANCES) for key, e in DISTANCE_MODELS.items()}
+    layers = hidden_layers(measures["a"])
+    rows = [(key, e) for key in measures for e in range(DISTANCE_EPOCHS)]
+    fig, axes = new_figure(len(rows), len(layers), height=1.25 * len(rows))
+    notes, reach = [], np.zeros(len(layers))
+    for key, measure in measures.items():
+        epochs = measure["epoch"].values
+        chosen = np.unique(np.round(np.linspace(0, len(epochs) - 1, DISTANCE_EPOCHS)).astype(int))
         for e, index in enumerate(chosen):
-            values = torch.from_numpy(acts["activation"].isel(rep=0, epoch=index).values[::stride])
             row = rows.index((key, e))
             overlaps = []
-            for col, (layer, idx) in enumerate(units.items()):
+            for col, layer in enumerate(layers):
                 ax = axes[row, col]
-                overlaps.append(distance_panel(  # high: the largest distance in (-1, 1)^d
-                    ax, values[:, idx], labels, high=2 * math.sqrt(len(idx)),
-                    bins=DISTANCE_BINS))
+                fractions = distance_fractions(measure, int(epochs[index]), layer)
+                overlaps.append(draw_distances(ax, fractions))
+                reach[col] = max(reach[col], occupied_to(fractions))
                 ax.set_title(f"({key}) layer {layer}, epoch {epochs[index]}", fontsize=7)
                 if row == len(rows) - 1:
                     ax.set_xlabel("||t_i - t_j||")
             notes.append(f"({key}) epoch {epochs[index]}: overlap per layer "
                          f"{', '.join(f'{v:.2f}' for v in overlaps)}")
+    for col, right in enumerate(reach):  # each layer's distances on one scale
+        for ax in axes[:, col]:
+            ax.set_xlim(0, right)
     axes[0, 0].legend(loc="upper right")
+    first = measures["a"]
     caption = (
         f"goldfeld Fig. 6: histograms (fractions of pairs) of the Euclidean distances between "
         f"the pre-noise representations S_l of two inputs, within class (blue) and between "
         f"classes (orange), per hidden layer, for the Fig. 5 (a) {SZT['a']} and (b) "
-        f"{SZT['b']} models and (b') the weight-normalised {WEIGHT_NORM} "
-        f"(repetition 0, every {stride}th input, {DISTANCE_BINS} bins on [0, 2 sqrt(d_l)]) "
-        f"at {DISTANCE_EPOCHS} log-spaced epochs. Overlap = sum of the "
+        f"{SZT['b']} models and (b') the weight-normalised {WEIGHT_NORM}, at the first, a "
+        f"middle and the last of the {DISTANCES} measure's snapshots (pairs of "
+        f"{first['pair_count'].attrs['samples']} inputs drawn once; "
+        f"{first.sizes['bin']} bins from 0 to the diagonal of the box the layer's values "
+        f"span; mean over repetitions of each repetition's fractions). Overlap = sum of the "
         f"bin-wise minimum of the two histograms (1: same, 0: disjoint): "
         + "; ".join(notes) + ". goldfeld: tight clusters form in layer 3 and beyond for (a), "
         "none in the regularised (b). The paper's caption calls (b) weight normalisation, its "
@@ -314,12 +290,14 @@ def fig6(inputs: ItemInputs):
 
 register(Item("goldfeld/fig4", "figure", fig4, mi=((NEURON, SP),), activations=(NEURON,),
               metrics=(NEURON,), datasets=(NEURON_DATA,),
+              uses=("ibrepro.estimators.quadrature",),
               description="single noisy neuron: density of T and I(X;T) over epochs"))
 register(Item("goldfeld/fig5", "figure", fig5,
               mi=(*((e, SP) for e in SZT.values()), (ACCURACY_CHECK, SP_2X)),
+              measures=tuple((e, binned_entropy(e)) for e in SZT.values()),
               activations=tuple(SZT.values()), metrics=tuple(SZT.values()),
               description="noisy SZT: SP I(X;T_l) and losses, layer-5 scatter, H(Bin(T))"))
 register(Item("goldfeld/fig6", "figure", fig6,
-              activations=tuple(DISTANCE_MODELS.values()),
+              measures=tuple((e, DISTANCES) for e in DISTANCE_MODELS.values()),
               description="within- vs between-class pairwise distances, Fig. 5 (a), (b), "
                           "weight norm"))

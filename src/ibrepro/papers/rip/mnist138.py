@@ -9,43 +9,46 @@ too far for 0.07-bins to draw), Fig. 15 Figs. 7 and 10's early / perfect stoppin
 from __future__ import annotations
 
 from ibrepro.figures.registry import Item, ItemInputs, register
-from ibrepro.figures.rip import (
-    BIN_SIZES,
-    HISTOGRAM_SIZE,
-    bin_size_estimator,
-    bin_sizes_figure,
-    histogram_figure,
-    mixed_figure,
-)
 from ibrepro.figures.save import new_figure
-from ibrepro.figures.stopping import ESTIMATOR, draw_stopping, stopping_caption
+from ibrepro.papers.rip.histograms import HISTOGRAM_SIZE, histogram_figure
+from ibrepro.papers.rip.planes import bin_sizes_figure, mixed_figure
+from ibrepro.papers.rip.runs import (
+    BIN_SIZES,
+    ESTIMATOR,
+    MNIST138_CURVES,
+    MNIST138_MIXED,
+    MNIST138_RELU,
+    MNIST138_TANH,
+    bin_size_estimator,
+)
+from ibrepro.papers.rip.training import draw_stopping, stopping_caption
 
-TANH, RELU = "mnist138-tanh", "mnist138-relu"
-MIXED = (("mnist138-relu-tanh", "Leading ReLU"), ("mnist138-tanh-relu", "Leading TanH"))
-CURVES = ((TANH, "TanH net"), (RELU, "ReLU net"))
 RELU_HISTOGRAM_SIZE = 0.2  # rip Fig. 14
 
 
 def fig11(inputs: ItemInputs):
-    fig, caption = bin_sizes_figure(inputs, TANH, "tanh MNIST-138 net", "no score printed")
+    fig, caption = bin_sizes_figure(inputs, MNIST138_TANH, "tanh MNIST-138 net",
+                                    "no score printed")
     return fig, (f"rip Fig. 11: {caption} rip: as on SZT, the smaller the bin size, the closer "
                  f"the layers stay to the top right (I(X;T) = H(X)).")
 
 
 def fig12(inputs: ItemInputs):
-    fig, caption = mixed_figure(inputs, MIXED, "MNIST-138")
+    fig, caption = mixed_figure(inputs, MNIST138_MIXED, "MNIST-138")
     return fig, (f"rip Fig. 12: {caption} rip: no influence of the activations when ReLU "
                  f"layers lead (a); with leading TanH layers the ReLU layers start low (b).")
 
 
 def fig13(inputs: ItemInputs):
-    fig, caption = histogram_figure(inputs, ((TANH, "TanH", HISTOGRAM_SIZE),), "MNIST-138")
+    fig, caption = histogram_figure(inputs, ((MNIST138_TANH, "TanH", HISTOGRAM_SIZE),),
+                                    "MNIST-138")
     return fig, (f"rip Fig. 13: {caption} rip: the bins empty out and redistribute as for the "
                  f"SZT nets (rip/fig5).")
 
 
 def fig14(inputs: ItemInputs):
-    fig, caption = histogram_figure(inputs, ((RELU, "ReLU", RELU_HISTOGRAM_SIZE),), "MNIST-138")
+    fig, caption = histogram_figure(inputs, ((MNIST138_RELU, "ReLU", RELU_HISTOGRAM_SIZE),),
+                                    "MNIST-138")
     return fig, (f"rip Fig. 14: {caption} Bin size {RELU_HISTOGRAM_SIZE} as rip's (its relu "
                  f"values spread too far for thinner bins to draw). rip: the bins empty out and "
                  f"redistribute as for the SZT nets (rip/fig5).")
@@ -55,9 +58,9 @@ def fig15(inputs: ItemInputs):
     """rip's stopping layout (2×2) for the tanh (left) and relu (right) nets."""
     fig, axes = new_figure(2, 4, sharex=True, sharey=True)
     parts = [draw_stopping(inputs, experiment, axes[:, 2 * k:2 * k + 2], label=f"{title}: ")
-             for k, (experiment, title) in enumerate(CURVES)]
+             for k, (experiment, title) in enumerate(MNIST138_CURVES)]
     opening = stopping_caption("15", "MNIST-138 tanh (left) and relu (right) nets",
-                               ", ".join(e for e, _ in CURVES),
+                               ", ".join(e for e, _ in MNIST138_CURVES),
                                inputs.option("early_stopping")["patience"])
     caption = (
         f"{opening} {'. '.join(parts)}. rip: on MNIST-138 early "
@@ -68,15 +71,18 @@ def fig15(inputs: ItemInputs):
 
 
 register(Item("rip/fig11", "figure", fig11,
-              mi=tuple((TANH, bin_size_estimator(s)) for s in BIN_SIZES), metrics=(TANH,),
+              mi=tuple((MNIST138_TANH, bin_size_estimator(s)) for s in BIN_SIZES),
+              metrics=(MNIST138_TANH,),
               description="MNIST-138 IPs at the four bin sizes"))
-register(Item("rip/fig12", "figure", fig12, mi=tuple((e, ESTIMATOR) for e, _ in MIXED),
-              metrics=tuple(e for e, _ in MIXED),
+register(Item("rip/fig12", "figure", fig12,
+              mi=tuple((e, ESTIMATOR) for e, _ in MNIST138_MIXED),
+              metrics=tuple(e for e, _ in MNIST138_MIXED),
               description="MNIST-138 mixed nets, bin size 0.07"))
-register(Item("rip/fig13", "figure", fig13, activations=(TANH,),
+register(Item("rip/fig13", "figure", fig13, activations=(MNIST138_TANH,),
               description="MNIST-138 tanh bin histograms (layers 4, 5, output; 3 epochs)"))
-register(Item("rip/fig14", "figure", fig14, activations=(RELU,),
+register(Item("rip/fig14", "figure", fig14, activations=(MNIST138_RELU,),
               description="MNIST-138 relu bin histograms (bin size 0.2)"))
-register(Item("rip/fig15", "figure", fig15, mi=tuple((e, ESTIMATOR) for e, _ in CURVES),
-              metrics=tuple(e for e, _ in CURVES), options=("early_stopping",),
+register(Item("rip/fig15", "figure", fig15,
+              mi=tuple((e, ESTIMATOR) for e, _ in MNIST138_CURVES),
+              metrics=tuple(e for e, _ in MNIST138_CURVES), options=("early_stopping",),
               description="MNIST-138 early / perfect stopping vs full, tanh and relu"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ibrepro.ib import entropy_bits
+from .joint import entropy_bits
 
 BIN_SIZE = 2 / 30  # 30 bins on [-1, 1] (IDNNs, Saxe)
 

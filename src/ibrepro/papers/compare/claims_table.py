@@ -13,9 +13,10 @@ each cell is our verdict from the runs the claim is about, with its uncertainty:
   (szt-tanh-bgd, no SGD noise) whose hidden layers do *not* compress; a cell where that holds
   is still *unclear* unless the SGD runs (the tanh row's) compress under the same estimator.
 - "compression correlates with generalisation": Spearman rho, over every repetition of the
-  zoo and weight-decay runs (``chelombiev.RUNS``), between a run's compression (the drop of
-  I(X;T) from its peak, in bits; mean over hidden layers, or the softmax layer's) and its final
-  test accuracy, with a 95% bootstrap interval: *holds* above 0, *fails* below, else *unclear*.
+  zoo and weight-decay runs (``papers.chelombiev.runs.RUNS``), between a run's compression
+  (the drop of I(X;T) from its peak, in bits; mean over hidden layers, or the softmax layer's)
+  and its final test accuracy, with a 95% bootstrap interval: *holds* above 0, *fails*
+  below, else *unclear*.
 
 An estimator applies to the runs it can read: sample propagation only to noisy nets
 (``estimators.skip_reason``), and each estimator uses the claim's runs it applies to; a cell
@@ -33,12 +34,12 @@ from typing import NamedTuple
 import matplotlib
 import numpy as np
 
-from ibrepro.figures.chelombiev import ADAPTIVE_NAMES, RUNS
-from ibrepro.figures.compare import ESTIMATORS
 from ibrepro.figures.compression import of_reps
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
 from ibrepro.figures.stats import Interval, bootstrap_correlation, wilson_interval
+from ibrepro.papers.chelombiev.runs import ADAPTIVE_NAMES, RUNS
+from ibrepro.papers.compare.estimators import ESTIMATORS
 
 NOISE_ONLY = ("sample-propagation",)  # estimators that need a noisy net (skip_reason)
 NOISY = ("szt-tanh-noisy",)

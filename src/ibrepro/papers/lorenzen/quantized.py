@@ -1,19 +1,12 @@
-"""Lorenzen, Igel & Nielsen (ICLR 2022): exact MI of quantized SZT nets and binning, SZT items.
+"""Lorenzen, Igel & Nielsen (ICLR 2022): exact MI of the quantized SZT nets.
 
 Figs. 1-3, B.7, B.8, C.10, C.11, D.12, F.14, F.15 read the ``lorenzen-<act>-<k>bit`` runs
 (quantization-aware training, ``nets.quantize``; k = 32 is the float net) and their MI: exact
 (``exact-quantized``, the integer codes) for 4 and 8 bits, and for 32 bits the reference code's
 2^32 levels over each layer's range (``bin-count-32bit``). Captions give the repetitions, the
 bad-fit restarts (``train.restart``; metrics attrs) and the final accuracies against the
-paper's claims. Statistics over repetitions: ``figures.repetitions``.
-
-App. A: non-quantized SZT nets (tanh: Fig. A.5, relu: Fig. A.6), I(X;T) and I(T;Y) by binning every
-layer with 30, 100 and 256 equal-width bins over the global range (all layers and epochs of a
-repetition), the mean of the repetitions plotted, one plane per bin count. The paper's claims
-checked in the caption: both estimates grow with the number of bins (at every layer and epoch),
-and with 30 bins the relu estimate of I(T;Y) breaks the data-processing inequality (it is not
-non-increasing with depth). Lorenzen's standard setting trains with Adam (lr 1e-4); the runs
-here are the configured szt-tanh / szt-relu experiments, whatever their optimiser.
+paper's claims. Statistics over repetitions: ``figures.repetitions``. The MNIST items
+(``mnist``) reuse the panels and figures defined here.
 """
 
 from __future__ import annotations
@@ -35,107 +28,12 @@ from ibrepro.figures.plane import (
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.repetitions import mean_ci95, mean_variance, median_deviating
 from ibrepro.figures.save import new_figure
+from ibrepro.papers.lorenzen.runs import ACTIVATIONS, BITS, exact_estimator, prefit_run, qnn
 
-BIN_COUNTS = (30, 100, 256)
-NETS = {"figA5": ("szt-tanh", "TANH"), "figA6": ("szt-relu", "RELU")}
-TOLERANCE = 1e-9  # differences below this are float rounding of equal plug-in estimates
-
-
-def global_bin_estimator(bins: int) -> str:
-    """The configured estimator name of ``bins`` equal-width bins over the global range."""
-    return f"bin-count-{bins}-global"
-
-
-def grows_with_bins(planes: list[Plane], name: str) -> float:
-    """Fraction of (epoch, layer) points where estimate ``name`` ("i_xt" or "i_ty") does not
-    decrease (by more than ``TOLERANCE``) from each bin count to the next (planes in
-    increasing bin count)."""
-    values = np.stack([getattr(p, name) for p in planes])  # (bins, epoch, layer)
-    return float((np.diff(values, axis=0) >= -TOLERANCE).all(axis=0).mean())
-
-
-def dpi_violations(i_ty: np.ndarray) -> int:
-    """Epochs at which I(T;Y) increases (by more than ``TOLERANCE``) from some layer to the
-    next: ``(epoch, layer)`` -> int. The data-processing inequality makes the true I(T_l;Y)
-    non-increasing with depth l."""
-    return int((np.diff(i_ty, axis=-1) > TOLERANCE).any(axis=-1).sum())
-
-
-def _figure(inputs: ItemInputs, item: str):
-    experiment, net = NETS[item]
-    fig, axes = new_figure(1, len(BIN_COUNTS), sharex=True, sharey=True)
-    planes, finals = [], []
-    for i, (ax, bins) in enumerate(zip(axes.flat, BIN_COUNTS, strict=True)):
-        plane = mean_plane(inputs.mi(experiment, global_bin_estimator(bins)))
-        planes.append(plane)
-        information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
-                          units=plane.units, legend=i == 0)
-        ax.set_title(f"{bins} bins")
-        ax.label_outer()
-        finals.append(
-            f"{bins} bins: I(X;T) {', '.join(f'{v:.2f}' for v in plane.i_xt[-1])}, I(T;Y) "
-            f"{', '.join(f'{v:.3f}' for v in plane.i_ty[-1])}, I(T;Y) rising with depth at "
-            f"{dpi_violations(plane.i_ty)} of {len(plane.epochs)} epochs")
-    fig.suptitle(f"{net} network, non-quantized, binning over the global range")
-    caption = (
-        f"lorenzen Fig. A.{item[-1]}: information planes of the non-quantized {net} SZT net "
-        f"({experiment}) with {', '.join(map(str, BIN_COUNTS))} equal-width bins over the global "
-        f"range of each repetition (estimators "
-        f"{', '.join(global_bin_estimator(b) for b in BIN_COUNTS)}). {plane_summary(plane)} "
-        f"Last epoch per layer ({', '.join(plane.layer_names)}): {'; '.join(finals)}. "
-        f"Estimates not decreasing from 30 to 100 to 256 bins at "
-        f"{100 * grows_with_bins(planes, 'i_xt'):.0f}% (I(X;T)) and "
-        f"{100 * grows_with_bins(planes, 'i_ty'):.0f}% (I(T;Y)) of the (epoch, layer) points; "
-        f"lorenzen: both grow with the number of bins, and with 30 bins the RELU net's I(T;Y) "
-        f"is non-monotone in depth (the DPI is violated). lorenzen trains with Adam, lr 1e-4; "
-        f"the mean of 50 runs is plotted there."
-    )
-    return fig, caption
-
-
-def fig_a5(inputs: ItemInputs):
-    """TANH, 30/100/256 bins (1×3)."""
-    return _figure(inputs, "figA5")
-
-
-def fig_a6(inputs: ItemInputs):
-    """RELU, 30/100/256 bins (1×3)."""
-    return _figure(inputs, "figA6")
-
-
-def _inputs(item: str) -> tuple[tuple[str, str], ...]:
-    return tuple((NETS[item][0], global_bin_estimator(b)) for b in BIN_COUNTS)
-
-
-register(Item("lorenzen/figA5", "figure", fig_a5, mi=_inputs("figA5"),
-              description="non-quantized TANH net, 30/100/256 bins over the global range"))
-register(Item("lorenzen/figA6", "figure", fig_a6, mi=_inputs("figA6"),
-              description="non-quantized RELU net, 30/100/256 bins over the global range"))
-
-
-# ---- quantized networks (Sec. 4.1, App. B, C, D, F) ----
-
-ACTIVATIONS = ("tanh", "relu")
-BITS = (4, 8, 32)
 SZT_WIDTHS = (12, 10, 7, 5, 4, 3, 2)  # Fig. 1a
 ZOOM_FRACTION = 0.9  # Figs. 2, 3 zoom: the points above this fraction of the largest I(X;T)
 CLAIMED_COMPRESSION = {"tanh": "(and, weakly, the last hidden layer)",
                        "relu": "(none in the hidden layers)"}
-
-
-def qnn(activation: str, bits: int) -> str:
-    """The configured experiment of the ``activation`` SZT net at ``bits``."""
-    return f"lorenzen-{activation}-{bits}bit"
-
-
-def prefit_run(activation: str) -> str:
-    """The configured experiment of the 8-bit ``activation`` net prefitted on random labels."""
-    return f"lorenzen-{activation}-prefit"
-
-
-def exact_estimator(bits: int) -> str:
-    """Exact MI of the codes for 4 and 8 bits; the 32-bit float net's 2^32 levels per layer."""
-    return "bin-count-32bit" if bits == 32 else "exact-quantized"
 
 
 def restarts(metrics: xr.Dataset) -> list[int]:

@@ -15,9 +15,9 @@ import xarray as xr
 from ibrepro.figures.plane import information_plane
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
+from ibrepro.papers.rip.runs import BIG_NETS as NETS
 from ibrepro.stopping import snapshot_at
 
-NETS = (("szt-tanh-big", "TanH"), ("szt-relu-big", "ReLU"))
 ROUND_NAMES = ("big", "1st pruning", "2nd pruning", "3rd pruning")
 PAPER_ACCURACY = {"szt-tanh-big": (0.8768, 0.8780, 0.8732, 0.8805),  # rip Table 2
                   "szt-relu-big": (0.8780, 0.8646, 0.8805)}

@@ -4,35 +4,28 @@ App. E (Fig. E.13) and App. F (Fig. F.16).
 Five 8-bit quantized relu nets trained on MNIST (``lorenzen-mnist-*`` experiments; exact MI of
 their integer codes on all samples, ``exact-quantized``): BOTTLENECK-2 784-16-8-4-2-10, the
 paper's main MNIST net, and App. E's BOTTLENECK-4, HOURGLASS, 4X10 and CONV. The figures reuse
-the SZT items' panels (``figures.lorenzen``); captions give the nets' accuracies against the
+the SZT items' panels (``quantized``); captions give the nets' accuracies against the
 paper's (about 90% for BOTTLENECK-2, close to or above 95% for the others but HOURGLASS) and
 how many hidden layers keep a trivial I(X;T), the largest one, at every epoch.
 """
 
 from __future__ import annotations
 
-from ibrepro.figures.lorenzen import (
+from ibrepro.figures.plane import Plane, mean_plane, plane_summary
+from ibrepro.figures.registry import Item, ItemInputs, register
+from ibrepro.figures.save import new_figure
+from ibrepro.papers.lorenzen.quantized import (
     accuracy_figure,
-    exact_estimator,
     last_epoch,
     plane_panel,
     run_summary,
     variance_figure,
     zoomed_figure,
 )
-from ibrepro.figures.plane import Plane, mean_plane, plane_summary
-from ibrepro.figures.registry import Item, ItemInputs, register
-from ibrepro.figures.save import new_figure
+from ibrepro.papers.lorenzen.runs import MNIST_MAIN as MAIN
+from ibrepro.papers.lorenzen.runs import MNIST_NETS as NETS
+from ibrepro.papers.lorenzen.runs import exact_estimator
 
-# paper name -> configured experiment; the first is Sec. 4.2's net, the others App. E's
-NETS = {
-    "BOTTLENECK-2": "lorenzen-mnist-bottleneck-2",
-    "BOTTLENECK-4": "lorenzen-mnist-bottleneck-4",
-    "HOURGLASS": "lorenzen-mnist-hourglass",
-    "4X10": "lorenzen-mnist-4x10",
-    "CONV": "lorenzen-mnist-conv",
-}
-MAIN = "BOTTLENECK-2"
 OTHERS = tuple(name for name in NETS if name != MAIN)
 TRIVIAL_FRACTION = 0.99  # a layer is "trivial" when its I(X;T) stays above this x the largest
 CLAIMED_ACCURACY = {MAIN: 0.90, "wide": 0.95}  # Sec. 4.3, App. E: ~90%; close to or above 95%

@@ -10,9 +10,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ibrepro.figures.registry import Item, register
-from ibrepro.figures.saturation import bin_probabilities, hard_tanh
 from ibrepro.figures.save import new_figure
 from ibrepro.ib import entropy_bits, joint_of_samples, mutual_information_bits
+from ibrepro.ib.neuron import bin_probabilities, hard_tanh
 
 
 class Case(NamedTuple):

@@ -5,7 +5,8 @@ at most H(X) = ln 4096 ≈ 8.318 nats, reached when the bins separate every inpu
 rise towards ln 4096 as the bins shrink (Goldfeld §3: the binned estimate tracks clustering,
 not a change of the true, constant I(X;T_l)). One panel per layer, one curve per bin size, in
 nats as the paper (MI files in bits are converted with their ``units`` attribute). The paper
-does not print its bin sizes; ours are the decades 1e-4 to 1e-1 of its §5 unit-slope analysis.
+does not print its bin sizes; ours are the decades 1e-4 to 1e-1 of its §5 unit-slope analysis
+(``runs.BIN_SIZES``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import xarray as xr
 from ibrepro.figures.plane import epoch_cmap
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
+from ibrepro.papers.goldfeld.runs import BIN_SIZES, SZT_TANH
 
-EXPERIMENT = "szt-tanh"
-BIN_SIZES = (0.0001, 0.001, 0.01, 0.1)
 H_X = math.log(4096)  # nats: X uniform over the 2^12 SZT inputs
 TO_NATS = {"nats": 1.0, "bits": math.log(2)}
 
@@ -36,7 +36,7 @@ def fig1(inputs: ItemInputs):
     """I(X;Bin(T_l)) in nats vs epoch + 1 (log), one panel per layer, one curve per bin size."""
     curves = {}
     for size in BIN_SIZES:
-        mi = inputs.mi(EXPERIMENT, f"bin-size-{size}")
+        mi = inputs.mi(SZT_TANH, f"bin-size-{size}")
         curves[size] = in_nats(mi["I_XT"], mi.attrs["units"]).transpose("rep", "epoch", "layer")
     first = curves[BIN_SIZES[0]]
     names = [str(n) for n in first["layer_name"].values]
@@ -63,7 +63,7 @@ def fig1(inputs: ItemInputs):
     lowest = curves[BIN_SIZES[0]].mean("rep").min("epoch").values
     caption = (
         f"goldfeld Fig. 1: I(X;Bin(T_l)) = H(Bin(T_l)) in nats vs epoch of the deterministic SZT "
-        f"tanh net ({EXPERIMENT}, mean over {first.sizes['rep']} repetitions, "
+        f"tanh net ({SZT_TANH}, mean over {first.sizes['rep']} repetitions, "
         f"{len(epochs)} snapshot epochs {epochs[0]} to {epochs[-1]}; x axis epoch + 1, log), "
         f"per layer, for bin sizes {', '.join(f'{s:g}' for s in BIN_SIZES)} (estimators "
         f"{', '.join(f'bin-size-{s}' for s in BIN_SIZES)}, converted from their units to nats). "
@@ -77,5 +77,5 @@ def fig1(inputs: ItemInputs):
 
 
 register(Item("goldfeld/fig1", "figure", fig1,
-              mi=tuple((EXPERIMENT, f"bin-size-{s}") for s in BIN_SIZES),
+              mi=tuple((SZT_TANH, f"bin-size-{s}") for s in BIN_SIZES),
               description="I(X;Bin(T)) in nats vs epoch for several bin sizes, ln 4096 drawn"))
