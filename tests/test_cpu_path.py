@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from ibrepro.estimators import get, validate_params
-from ibrepro.estimators.adaptive import equal_mass_symbols
+from ibrepro.estimators.adaptive import equal_mass_symbols, pooled_quantile_symbols
 from ibrepro.estimators.entropy import mutual_information, row_keys, xlogx_table
 from ibrepro.estimators.gaussian import cross_sums, cutoff_exponent, exp_approx
 from ibrepro.estimators.sample_propagation import (
@@ -58,6 +58,7 @@ def _layers(acts):
 BINNING = [("bin-size", {"size": 0.07}), ("bin-size", {"size": 1e-4}),
            ("bin-count", {"bins": 30}), ("bin-count", {"bins": 256, "range": "layer-epoch"}),
            ("bin-count", {"bins": 30, "range": "layer"}), ("adaptive-bins", {"bins": 30}),
+           ("adaptive-bins", {"bins": 30, "scheme": "unit-ranks"}),
            ("bin-size", {"size": 0.3, "shuffle_labels_seed": 4})]
 
 
@@ -111,12 +112,15 @@ def test_entropy_core_equals_the_torch_path(n_units, spread, classes):
     np.testing.assert_array_equal(keys[..., :, None] == keys[..., None, :], same_row)
 
 
-def test_equal_mass_symbols_equal_the_torch_ranks(szt_layers):
+@pytest.mark.parametrize("symbols_of", [equal_mass_symbols, pooled_quantile_symbols])
+def test_adaptive_symbols_equal_the_torch_path(szt_layers, symbols_of):
     acts, _ = szt_layers
-    for values in (acts[..., :10], np.round(acts[..., :10] * 4) / 4):  # ties: saturated units
+    # ties (saturated units), relu zeros (the pooled scheme's zero bin), float64 input
+    for values in (acts[..., :10], np.round(acts[..., :10] * 4) / 4, np.maximum(acts, 0),
+                   np.maximum(acts[..., 10:17], 0).astype(np.float64)):
         np.testing.assert_array_equal(
-            equal_mass_symbols(values, 7),
-            equal_mass_symbols(torch.from_numpy(np.ascontiguousarray(values)), 7).numpy())
+            symbols_of(values, 7),
+            symbols_of(torch.from_numpy(np.ascontiguousarray(values)), 7).numpy())
 
 
 def test_count_log_counts_match_torch_below_57803():

@@ -1,29 +1,45 @@
-"""Adaptive (entropy-based, equal-mass) binning, per layer and epoch (Chelombiev et al. 2019).
+"""Adaptive (entropy-based) binning, per layer and epoch (Chelombiev et al. 2019).
 
 Fixed bins waste resolution when a layer's activity shrinks or grows by orders of magnitude
 over training; Chelombiev, Houghton & O'Donnell (ICLR 2019) instead choose the bins of every
-layer at every epoch so that each holds about the same number of samples (maximum-entropy
-bins), which keeps the estimator's resolution proportional to the activity. Here each unit
-gets its own equal-mass bins from the ranks of its N values at that (rep, epoch):
+layer at every epoch from its own values ("entropy based binning on every layer at every
+epoch", their summary), which keeps the estimator's resolution proportional to the activity.
+Two schemes (parameter ``scheme``):
+
+``pooled-quantiles`` (theirs; config.yaml uses it): one set of edges per layer and epoch, shared
+by its units, at quantiles of the layer's *distinct* values, as their code's ``set_up_bins``
+(maxentropy, per_layer_bins; ivansche/adaptive_estimators idnns/information/
+information_process.py:266-286) and ``calc_information_sampling`` (:30-35) do. With u_0 < ... <
+u_{U-1} the distinct values of all units and samples of the layer, the edges are u_{i_k} for
+k = 0..B-1, i_k = int(k * (U / B)) (the code's float64 product, floored; it differs from the
+exact floor(k U / B) by one for some U), and u_{U-1}; a value t gets the bin of the largest
+edge <= t (``np.digitize``), so the maximum has a bin of its own. Their code first removes a
+``low`` edge from the distinct values and puts it below them: 0 for ReLU-like nets, so a ReLU
+layer's zeros get a bin of their own, and -1.000001 for tanh and ELU nets, below every value.
+The activation is not known here; the same bins come from the values alone: zeros get their
+own bin when the layer's minimum is exactly 0 (no value below 0), else no value is set apart.
+That equals their code on every layer of the nets it estimates (tanh, ReLU, softplus, ELU:
+``get_information``, :157-238), save a tanh or ELU layer whose minimum is exactly 0.
+Symbols depend only on the order of the layer's values: invariant under one strictly increasing
+map f with f(0) = 0 applied to the whole layer (not per unit: a unit whose values are all above
+another's uses only the upper bins).
+
+``unit-ranks``: each unit its own equal-mass bins over samples,
 
     symbol(t) = floor(r(t) * bins / N),   r(t) = #{samples of the unit with value < t}
 
-i.e. the minimal 0-based rank, so **tied values share one bin** (a saturated tanh at +-1, the
-zeros of a relu): a tie holding a fraction q of the samples takes one bin and the bins it
-would have covered stay empty, and the remaining values keep the same grid of quantiles. With
-distinct values and bins dividing N, every bin holds exactly N / bins samples. The symbols
-depend only on each unit's order, so the estimate is invariant under any strictly increasing
-map applied to each unit separately. Then I(X;T) = H(T), I(T;Y) = H(T) - H(T|Y) by plug-in
-(:func:`ibrepro.estimators.entropy.mutual_information`), in bits.
+(the minimal 0-based rank, so tied values share one bin: a saturated tanh at +-1, the zeros of
+a relu); with distinct values and bins dividing N every bin holds exactly N / bins samples, and
+the estimate is invariant under a strictly increasing map applied to each unit separately.
 
-Chelombiev et al.'s code pools all units of a layer and takes edges at quantiles of the
-layer's *distinct* values; per-unit ranks over samples are what "equal mass" means for each
-coordinate of T and what makes the per-unit monotone invariance hold.
+Either way each unit's symbol is a coordinate of T's row, and I(X;T) = H(T), I(T;Y) = H(T) -
+H(T|Y) by plug-in over the rows (:func:`ibrepro.estimators.entropy.mutual_information`), in
+bits, as their ``calc_information_from_mat`` (mutual_information_calculation.py) does.
 
-Numpy input: each unit's values are ordered by one radix sort of their float32 bit patterns
-(a comparison sort for float64 input) and each value gets the position of the first of its
-run of equal values in that order, as the torch code (CUDA) does with its sort; both give the
-same symbols.
+Numpy input: values are ordered by one radix sort of their float32 bit patterns (a comparison
+sort for float64 input), per unit (unit-ranks) or over the whole layer (pooled-quantiles); a
+run of equal values gets the position of its first element (unit-ranks) or its dense rank
+(pooled-quantiles), as the torch code (CUDA) does with its sort; both give the same symbols.
 """
 
 from __future__ import annotations
@@ -103,25 +119,114 @@ def equal_mass_symbols(acts, bins: int):
     return (rank * bins // n).transpose(-1, -2)
 
 
-def adaptive_bins(acts, labels, *, bins: int) -> MI:
-    """I(X;T), I(T;Y) in bits with ``bins`` equal-mass bins per unit, per group.
+@njit(cache=True, nogil=True)
+def pooled_columns(acts, bins, is_float32, columns, work, hist):
+    """Pooled-quantile symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``:
+    0 for the zeros set apart, else 1 + the index of the value's bin (module doc).
+    work: int64 ``(4, n * unit)``."""
+    n, d = acts.shape
+    values = np.empty(n * d)  # sample-major: value j is (j // d, j % d)
+    for i in range(n):
+        for u in range(d):
+            values[i * d + u] = acts[i, u]
+    order = _order(values, is_float32, work, hist)
+    zeros = 1 if values[order[0]] == 0.0 else 0  # minimum exactly 0: zeros get a bin
+    distinct = 1
+    for p in range(1, values.size):
+        if values[order[p]] != values[order[p - 1]]:
+            distinct += 1
+    count = distinct - zeros  # U, the distinct values binned
+    edges = np.empty(bins + 1, np.int64)  # positions i_k among them, then the maximum's
+    for k in range(bins):
+        edges[k] = int(k * (count / bins))  # their code's float64 arithmetic
+    edges[bins] = max(count - 1, 0)
+    rank = -1  # dense rank of the current run of equal values
+    k = 0  # its bin: the largest k with edges[k] <= its position
+    symbol = 0
+    for p in range(values.size):
+        if p == 0 or values[order[p]] != values[order[p - 1]]:
+            rank += 1
+            if rank >= zeros:
+                while k < bins and edges[k + 1] <= rank - zeros:
+                    k += 1
+                symbol = 1 + k
+        j = order[p]
+        columns[j % d, j // d] = symbol
 
-    acts: real ``(..., sample, unit)``, one layer's units (any units: only their order
-    matters); labels: int ``(sample,)`` (numpy, or torch). Returns float64 ``(...)`` arrays
-    (tensors on ``acts``'s device).
-    Bin edges are recomputed for every group ``(...)`` (every rep and epoch), from the ranks
-    of each unit's values: see the module docstring for ties.
+
+@njit(cache=True, nogil=True)
+def _pooled_sums(acts, bins, is_float32, label_index, label_bits, xlogx, sums, class_sums):
+    """``plugin_sums`` of the pooled-quantile symbols of every group ``(group, n, unit)``."""
+    columns, work, hist = workspace(acts.shape[1], acts.shape[2])
+    layer_work = np.empty((4, acts.shape[1] * acts.shape[2]), np.int64)
+    for g in range(acts.shape[0]):
+        pooled_columns(acts[g], bins, is_float32, columns, layer_work, hist)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+
+
+def pooled_quantile_symbols(acts, bins: int):
+    """Pooled-quantile bin of every value, per layer: int64 ``(..., sample, unit)`` in
+    [0, bins + 1], 0 for the zeros set apart when the layer's minimum is 0 (module doc).
+
+    acts: real ``(..., sample, unit)`` (numpy or torch), one layer per group ``(...)``.
+    """
+    if not is_tensor(acts):
+        flat = acts.reshape(-1, *acts.shape[-2:])
+        symbols = np.empty((len(flat), flat.shape[-1], flat.shape[-2]), np.int64)
+        _, _, hist = workspace(1, 1)
+        work = np.empty((4, flat.shape[-2] * flat.shape[-1]), np.int64)
+        for g, group in enumerate(flat):
+            pooled_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hist)
+        return symbols.transpose(0, 2, 1).reshape(acts.shape)
+    import torch
+
+    ordered, order = torch.sort(acts.reshape(*acts.shape[:-2], -1), dim=-1)
+    starts = torch.ones_like(order, dtype=torch.bool)  # first of a run of equal values
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    rank = torch.cumsum(starts, dim=-1) - 1  # dense rank
+    zeros = (ordered[..., :1] == 0).long()  # (..., 1): minimum exactly 0
+    count = rank[..., -1:] + 1 - zeros
+    k = torch.arange(bins, dtype=torch.float64, device=acts.device)
+    edges = torch.cat([torch.floor(k * (count.double() / bins)).long(),
+                       (count - 1).clamp(min=0)], dim=-1)
+    # 1 + the largest k with edges[k] <= the position among the values binned
+    symbol = torch.searchsorted(edges, (rank - zeros).clamp(min=0), right=True)
+    symbol = torch.where(rank < zeros, 0, symbol)
+    return torch.empty_like(symbol).scatter_(-1, order, symbol).reshape(acts.shape)
+
+
+SCHEMES = ("pooled-quantiles", "unit-ranks")
+
+
+def adaptive_bins(acts, labels, *, bins: int, scheme: str = "pooled-quantiles") -> MI:
+    """I(X;T), I(T;Y) in bits with ``bins`` adaptive bins, per group.
+
+    acts: real ``(..., sample, unit)``, one layer's units (any units: only the order of the
+    values matters); labels: int ``(sample,)`` (numpy, or torch); scheme: ``pooled-quantiles``
+    (Chelombiev et al.'s: edges at quantiles of the layer's distinct values) or ``unit-ranks``
+    (equal-mass bins per unit). Returns float64 ``(...)`` arrays (tensors on ``acts``'s
+    device). Bins are recomputed for every group ``(...)`` (every rep and epoch): see the
+    module docstring for ties and zeros.
     """
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ValueError(f"bins must be an int >= 1, got {bins!r}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     check_layer(acts, labels)
+    pooled = scheme == "pooled-quantiles"
     if is_tensor(acts):
-        return mutual_information(equal_mass_symbols(acts, bins), labels)
-    return grouped_mi(_equal_mass_sums, acts, labels, bins, acts.dtype == np.float32)
+        symbols = (pooled_quantile_symbols if pooled else equal_mass_symbols)(acts, bins)
+        return mutual_information(symbols, labels)
+    kernel = _pooled_sums if pooled else _equal_mass_sums
+    return grouped_mi(kernel, acts, labels, bins, acts.dtype == np.float32)
 
 
 register(Estimator(
     method="adaptive-bins", fn=adaptive_bins, params={"bins": int}, units="bits",
-    reference="Chelombiev, Houghton & O'Donnell 2019 (entropy-based binning)",
-    description="Equal-mass bins per unit, recomputed per layer and epoch from ranks; plug-in.",
+    defaults={"scheme": "pooled-quantiles"}, choices={"scheme": SCHEMES},
+    reference="Chelombiev, Houghton & O'Donnell 2019 (entropy-based binning; their code's "
+              "set_up_bins)",
+    description="Adaptive bins recomputed per layer and epoch: at quantiles of the layer's "
+                "distinct values (pooled-quantiles) or equal-mass per unit (unit-ranks); "
+                "plug-in.",
 ))

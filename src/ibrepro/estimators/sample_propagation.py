@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numba import njit
 
+from ibrepro.nets.constants import LEAKY_RELU_SLOPE
+
 from .entropy import Labels
 from .gaussian import cross_sums, cutoff_exponent, exp_approx
 from .inputs import check_layer
@@ -287,7 +289,7 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "centred-softplus": lambda t: _softplus(t) - math.log(2),
     "sigmoid": _sigmoid,
     "elu": lambda t: np.where(t > 0, t, np.expm1(np.minimum(t, 0.0))),
-    "leaky-relu": lambda t: np.where(t > 0, t, 0.01 * t),
+    "leaky-relu": lambda t: np.where(t > 0, t, LEAKY_RELU_SLOPE * t),
     "swish": lambda t: t * _sigmoid(t),
 }
 _CHUNK_ELEMENTS = 1 << 18  # float64 path values per chunk of re-propagated inputs (2 MiB: larger
@@ -439,7 +441,8 @@ def _check_positive(name: str, value: float) -> None:
 register(Estimator(
     method="sample-propagation", fn=sample_propagation, units="nats",
     params={"mc_samples": int, "propagations": int, "conditional_mc_samples": int},
-    defaults={"seed": 0}, needs=("activations", "weights", "noise"), uses=("ibrepro.nets.mlp",),
+    defaults={"seed": 0}, needs=("activations", "weights", "noise"),
+    uses=("ibrepro.nets.mlp", "ibrepro.nets.constants"),
     reference="Goldfeld et al. 2019, Sec. 3 (sample propagation, Monte Carlo integration)",
     description="Noisy nets: h(T) - mean_x h(T|X=x), Gaussian-mixture entropies by Monte "
                 "Carlo, conditional samples re-propagated through the saved weights; nats.",

@@ -26,11 +26,12 @@ from numba import njit, prange
 
 from ibrepro.kernels import counter_rng as rng
 from ibrepro.kernels.elementary import FASTMATH, exp, log, log1p, sigmoid, tanh
+from ibrepro.nets.constants import LEAKY_RELU_SLOPE
 
 F32 = np.float32
 ZERO, ONE = F32(0.0), F32(1.0)
 LN2 = F32(np.log(2.0))
-LEAKY_SLOPE = F32(0.01)  # nets.mlp.LEAKY_RELU_SLOPE
+LEAKY_SLOPE = F32(LEAKY_RELU_SLOPE)
 PROBABILITY_FLOOR = F32(1e-7)  # nets.mlp.PROBABILITY_FLOOR
 EMA_DECAY = F32(0.999)  # nets.quantize.EMA_DECAY
 NOISE, DROPOUT = 1, 2  # nets.counter_rng purposes

@@ -15,12 +15,12 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from ibrepro.nets.constants import LEAKY_RELU_SLOPE
 from ibrepro.nets.counter_rng import Draws
 from ibrepro.nets.quantize import Quantizer, quantized, range_rule
 from ibrepro.nets.regularisation import weight_normalised
 
 PROBABILITY_FLOOR = 1e-7  # Keras' epsilon: quantized probabilities are floored before the log
-LEAKY_RELU_SLOPE = 0.01  # PyTorch's default; Chelombiev et al.'s summary does not give theirs
 
 # Hidden activations by config name, element-wise. Chelombiev et al. 2019's zoo adds softplus,
 # centred softplus ln(1 + e^x) - ln 2 (0 at 0), sigmoid, elu (alpha 1), leaky relu and swish
