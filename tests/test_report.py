@@ -180,10 +180,10 @@ def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
     text = md.read_text()
     rows = [line for line in text.splitlines()  # the claims' rows: their first cell an item
             if line.startswith("| ") and "/" in line.split(" | ")[0]]
-    assert all(row.count("|") == 8 for row in rows)  # seven cells: no stray pipes
+    assert all(row.count("|") == 9 for row in rows)  # eight cells: no stray pipes
     assert [row.split(" | ")[0] for row in rows] == ["| rip/fig1", "| rip/fig17", "| rip/fig17",
                                                      "| goldfeld/fig1"]  # FIGURES.md order
-    assert "| rip/fig1 | final test accuracy, tanh SZT net (szt-tanh) | 0.9707 | 0.97 |" in text
+    assert "| final test accuracy, tanh SZT net (szt-tanh) | 0.9707 | 0.97 |" in text
     verdicts = [row.rsplit(" | ", 1)[1] for row in rows]
     assert verdicts.count("reproduced |") == 3 and verdicts.count("not reproduced |") == 1
     assert "4 claims" in md.with_suffix(".txt").read_text()
@@ -271,10 +271,10 @@ def test_not_measurable_and_unbuilt_claims_are_counted_never_dropped(tmp_path, m
     assert "| rip | 2 | 2 | 1 | 0 | 1 | 0 |" in text and "| all | 3 | 2 | 1 | 0 | 1 | 1 |" in text
     assert f"- `{claim.id}` (test), not measurable: needs the paper's unpublished" in text
     survey = report.paper_file(tmp_path, "survey").read_text()
-    assert "| survey/snr | epoch of the SNR's regime change | 400.0 |" in survey
+    assert "| survey/snr |  | epoch of the SNR's regime change | 400.0 |" in survey
     assert "| rip/fig1" not in survey
     csv = report.report_file(tmp_path).with_suffix(".csv").read_text().splitlines()
-    assert csv[0].startswith("claim,item,source,quantity,paper,ours,ours_low,ours_high")
+    assert csv[0].startswith("claim,statements,item,source,quantity,paper,ours,ours_low,ours_high")
     assert len(csv) == 4 and any("2 repetitions" in row for row in csv)
     summary = report.report_file(tmp_path).with_suffix(".txt")
     assert "3 claims of the papers, 2 measurable here" in summary.read_text()
@@ -293,3 +293,10 @@ def test_fingerprint_follows_each_claims_statement_and_code(monkeypatch):
     claim = CLAIMS["rip/table1:szt-train-hx"]
     assert {"ibrepro.papers.rip.claims", "ibrepro.papers.rip.data",
             "ibrepro.estimators.entropy"} <= set(code_modules(claim.ours.__module__, claim.uses))
+
+
+def test_statement_numbers_read_as_in_claims_md():
+    assert report.statement_numbers((3, 1, 2, 4)) == "1–4"
+    assert report.statement_numbers((52, 54)) == "52, 54"
+    assert report.statement_numbers((5,)) == "5"
+    assert report.statement_numbers(()) == ""

@@ -30,7 +30,7 @@ from ibrepro.report.registry import (
     input_paths,
     register,
 )
-from ibrepro.report.writer import PAPERS, paper_file, report_file, report_files
+from ibrepro.report.writer import PAPERS, paper_file, report_file, report_files, statement_numbers
 
 REPORT_MODULES = ("ibrepro.report", "ibrepro.report.registry", "ibrepro.report.writer",
                   "ibrepro.figures.save")
@@ -74,4 +74,5 @@ def write(claim_ids, results_root: str | Path, *, unbuilt=()) -> list[Path]:
 
 __all__ = ["CLAIMS", "PAPERS", "VERDICTS", "AtLeast", "AtMost", "Claim", "InRange", "Measured",
            "Result", "Within", "category", "configured", "evaluate", "fingerprint",
-           "input_paths", "paper_file", "register", "report_file", "report_files", "write"]
+           "input_paths", "paper_file", "register", "report_file", "report_files",
+           "statement_numbers", "write"]

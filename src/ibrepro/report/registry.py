@@ -137,6 +137,8 @@ class Claim(Reads):
     ``Measured``.
     verdict: the rule, ``verdict(ours, paper) -> bool``, with a ``str`` saying it.
     source: where the paper states it, e.g. ``Table 1``, ``§2.3``, ``Fig. 1 titles``.
+    statements: the numbers of the statements of CLAIMS.md (the project's list of every
+    checkable statement) that this claim checks; together the claims cover all of them.
     not_measurable: why it cannot be measured here (then no measure, rule or inputs): the
     report lists it as "not measurable" with this reason.
     note: what a reader should know to judge the verdict (how ours is made where that is not
@@ -149,6 +151,7 @@ class Claim(Reads):
     ours: Callable[[ItemInputs], float | Measured] | None = None
     verdict: Rule | None = None
     source: str = ""
+    statements: tuple[int, ...] = ()
     not_measurable: str = ""
     note: str = ""
 

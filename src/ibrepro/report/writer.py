@@ -26,7 +26,7 @@ from ibrepro.report.registry import RANGE, Result
 PAPERS = ("rip", "survey", "lorenzen", "chelombiev", "goldfeld", "compare")
 COUNTS = ("registered", "measurable here", "reproduced", "not reproduced", "not measured",
           "not measurable")
-COLUMNS = ("item", "quantity", "paper", "ours", "ours' range", "rule", "verdict")
+COLUMNS = ("item", "#", "quantity", "paper", "ours", "ours' range", "rule", "verdict")
 
 
 def report_file(results_root: str | Path) -> Path:
@@ -89,8 +89,16 @@ def _range(result: Result) -> str:
 def _row(result: Result) -> list[str]:
     claim = result.claim
     paper = claim.paper if isinstance(claim.paper, str) else repr(claim.paper)  # as stated
-    return [claim.item, claim.quantity, paper, _number(result.ours), _range(result),
+    return [claim.item, statement_numbers(claim.statements), claim.quantity, paper, _number(result.ours), _range(result),
             str(claim.verdict) if claim.verdict else "", result.verdict]
+
+
+def statement_numbers(numbers: tuple[int, ...]) -> str:
+    """CLAIMS.md statement numbers as written there: ``5``, ``1–4``, ``52, 54``."""
+    numbers = sorted(numbers)
+    if len(numbers) > 1 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}–{numbers[-1]}"
+    return ", ".join(map(str, numbers))
 
 
 def _markdown_table(header, rows) -> list[str]:
@@ -132,12 +140,12 @@ def paper_section(paper: str, results: list[Result], *, heading: bool = True) ->
 def _csv(results: list[Result]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["claim", "item", "source", "quantity", "paper", "ours", "ours_low",
+    writer.writerow(["claim", "statements", "item", "source", "quantity", "paper", "ours", "ours_low",
                      "ours_high", "samples", "rule", "verdict", "note"])
     for r in results:
         spread = r.measured.spread() if r.measured is not None else None
         writer.writerow([
-            r.claim.id, r.claim.item, r.claim.source, r.claim.quantity, r.claim.paper,
+            r.claim.id, statement_numbers(r.claim.statements), r.claim.item, r.claim.source, r.claim.quantity, r.claim.paper,
             "" if math.isnan(r.ours) else repr(r.ours),
             *(("", "") if spread is None else (repr(spread[0]), repr(spread[1]))),
             _samples(r),
