@@ -89,8 +89,8 @@ def _range(result: Result) -> str:
 def _row(result: Result) -> list[str]:
     claim = result.claim
     paper = claim.paper if isinstance(claim.paper, str) else repr(claim.paper)  # as stated
-    return [claim.item, statement_numbers(claim.statements), claim.quantity, paper, _number(result.ours), _range(result),
-            str(claim.verdict) if claim.verdict else "", result.verdict]
+    return [claim.item, statement_numbers(claim.statements), claim.quantity, paper,
+            _number(result.ours), _range(result), str(claim.verdict) if claim.verdict else "", result.verdict]
 
 
 def statement_numbers(numbers: tuple[int, ...]) -> str:
@@ -140,12 +140,13 @@ def paper_section(paper: str, results: list[Result], *, heading: bool = True) ->
 def _csv(results: list[Result]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["claim", "statements", "item", "source", "quantity", "paper", "ours", "ours_low",
-                     "ours_high", "samples", "rule", "verdict", "note"])
+    writer.writerow(["claim", "statements", "item", "source", "quantity", "paper", "ours",
+                     "ours_low", "ours_high", "samples", "rule", "verdict", "note"])
     for r in results:
         spread = r.measured.spread() if r.measured is not None else None
         writer.writerow([
-            r.claim.id, statement_numbers(r.claim.statements), r.claim.item, r.claim.source, r.claim.quantity, r.claim.paper,
+            r.claim.id, statement_numbers(r.claim.statements), r.claim.item, r.claim.source,
+            r.claim.quantity, r.claim.paper,
             "" if math.isnan(r.ours) else repr(r.ours),
             *(("", "") if spread is None else (repr(spread[0]), repr(spread[1]))),
             _samples(r),
