@@ -90,7 +90,8 @@ def _row(result: Result) -> list[str]:
     claim = result.claim
     paper = claim.paper if isinstance(claim.paper, str) else repr(claim.paper)  # as stated
     return [claim.item, statement_numbers(claim.statements), claim.quantity, paper,
-            _number(result.ours), _range(result), str(claim.verdict) if claim.verdict else "", result.verdict]
+            _number(result.ours), _range(result),
+            str(claim.verdict) if claim.verdict else "", result.verdict]
 
 
 def statement_numbers(numbers: tuple[int, ...]) -> str:
