@@ -44,8 +44,8 @@ def _limit_threads(threads: int | None) -> None:
 
 
 def _limit_engine_threads(threads: int | None) -> None:
-    """The training engines' threads: the CPU engine's (numba's, one repetition per thread)
-    and torch's."""
+    """The training engines' threads: the CPU engine's (numba's thread count; a share of the
+    repetitions per thread) and torch's."""
     if threads:
         import numba
 

@@ -1,4 +1,4 @@
-"""The CPU training engine's kernels: R fully connected nets, one repetition per thread.
+"""The CPU training engine's kernels: R fully connected nets, a share of them per thread.
 
 Each repetition's epoch (its mini-batch steps, then the evaluation on all samples) runs as
 compiled loops over its own small matrices, which stay in the core's cache: the batched
@@ -22,7 +22,7 @@ normalisation its gains at ``goff[l]`` (the weights are then the directions v).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ibrepro.kernels import counter_rng as rng
 from ibrepro.kernels.elementary import FASTMATH, exp, log, log1p, sigmoid, tanh
@@ -49,7 +49,7 @@ HP_SIZE = 7
 JIT = dict(fastmath=FASTMATH, error_model="numpy", nogil=True, cache=True)
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _activate(code, out, der, n, derivative):
     """out[:n] = act(out[:n]) in place; with ``derivative``, der[:n] = act'(z)."""
     if code == TANH:
@@ -103,7 +103,7 @@ def _activate(code, out, der, n, derivative):
             der[s] = ONE
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _dense(w, wo, bo, fan_in, fan_out, inp, i0, out, o0, n):
     """out[o0 + j, :n] = w[bo + j] + sum_i w[wo + i fan_out + j] inp[i0 + i, :n]: four output
     rows per pass over the inputs, so each input value is loaded once for four products."""
@@ -135,7 +135,7 @@ def _dense(w, wo, bo, fan_in, fan_out, inp, i0, out, o0, n):
                 row[s] += weight * x[s]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _weight_gradient(t, i0, fan_in, delta, fan_out, n, grad, wo, bo):
     """grad[wo + i fan_out + j] = sum_s t[i0 + i, s] delta[j, s] and grad[bo + j] = sum_s
     delta[j, s], over s < n; four outputs per pass over an input row."""
@@ -167,7 +167,7 @@ def _weight_gradient(t, i0, fan_in, delta, fan_out, n, grad, wo, bo):
         grad[bo + j] = total
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _input_gradient(w, wo, fan_in, fan_out, delta, delta_in, n):
     """delta_in[i, :n] = sum_j w[wo + i fan_out + j] delta[j, :n]; four rows per pass over
     the output rows."""
@@ -197,7 +197,7 @@ def _input_gradient(w, wo, fan_in, fan_out, delta, delta_in, n):
                 row[s] += weight * d[s]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _quantizer(rows, r0, width, n, q, r, layer, rule, training, levels, der, d0, track):
     """One pass of a layer's quantizer (``nets.quantize.Quantizer``) over rows[r0:r0 + width,
     :n], in place: update repetition r's range q[r, layer] = (low, high) by its ``rule`` (the
@@ -229,7 +229,7 @@ def _quantizer(rows, r0, width, n, q, r, layer, rule, training, levels, der, d0,
             row[s] = low + code * step
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _log_partition(logits, classes, n, top, total):
     """Per sample s < n: top[s] = max_k logits[k, s], total[s] = sum_k e^(logits[k, s] -
     top[s]); loops over samples innermost, so they vectorise."""
@@ -247,7 +247,7 @@ def _log_partition(logits, classes, n, top, total):
             total[s] += exp(row[s] - top[s])
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _softmax(logits, classes, n, top, total):
     """logits[:classes, :n] -> the softmax over the class rows, in place."""
     _log_partition(logits, classes, n, top, total)
@@ -257,7 +257,7 @@ def _softmax(logits, classes, n, top, total):
             row[s] = exp(row[s] - top[s]) / total[s]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _add_noise(src, s0, dst, d0, width, n, key, samples, first, beta):
     """dst[d0 + j, :n] = src[s0 + j, :n] + beta z: z the counter normals of elements
     j * samples + first + s (``nets.counter_rng``)."""
@@ -268,7 +268,7 @@ def _add_noise(src, s0, dst, d0, width, n, key, samples, first, beta):
             b[s] = a[s] + beta * rng.normal(rng.element_bits(key, base + s))
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _effective_weights(p, widths, woff, goff, ew, norms):
     """Weight normalisation: ew = g v / ||v|| per output unit (a column of v), norms[wo + j]
     = ||v_j||; biases copied."""
@@ -288,7 +288,7 @@ def _effective_weights(p, widths, woff, goff, ew, norms):
             ew[k] = p[k]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _weight_norm_backward(p, widths, woff, goff, norms, grad):
     """Turn grad's dL/dW (at the weights' offsets) into dL/dv, and write dL/dg at the gains:
     dL/dg_j = <dW_j, v_j> / ||v_j||, dL/dv_j = g_j / ||v_j|| (dW_j - <dW_j, v_j> v_j /
@@ -308,7 +308,7 @@ def _weight_norm_backward(p, widths, woff, goff, norms, grad):
                 grad[k] = scale * (grad[k] - correction * p[k])
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _parseval(p, widths, woff, rate, gram, cubic):
     """W <- (1 + b) W - b W (W^T W) per layer (``nets.regularisation.parseval_retraction_``)."""
     for layer in range(len(woff)):
@@ -330,7 +330,7 @@ def _parseval(p, widths, woff, rate, gram, cubic):
             p[wo + k] = (ONE + rate) * p[wo + k] - rate * cubic[k]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _welford(m, grad, decay):
     """Add one batch's weight gradients (entries with ``decay`` >= 0) to the running float64
     moments m = (count, mean[P], m2[P]) of one repetition (``train.gradients``)."""
@@ -344,7 +344,7 @@ def _welford(m, grad, decay):
             m[1 + n_params + k] += d * (g - m[1 + k])
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _update(p, m, v, grad, decay, lr, beta1, beta2, eps, step, optimizer):
     """One SGD or Adam step (torch's update order; Adam's ``step`` counts from 1); coupled
     weight decay adds lambda p to the gradient where ``decay`` holds lambda >= 0."""
@@ -484,11 +484,12 @@ def _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, s
             _parseval(p, widths, woff, parseval, gram, cubic)
 
 
-@njit(parallel=True, **JIT)
-def train_epoch(params, opt_m, opt_v, decay, q, moments, x, y, order, seeds, epoch, adam_steps,
-                widths, acts, woff, boff, goff, hp, optimizer, batch_size, levels, rules,
-                accumulate):
-    """One epoch of mini-batch updates of every repetition, in parallel over repetitions.
+@njit(**JIT)
+def train_epoch(first, stop, params, opt_m, opt_v, decay, q, moments, x, y, order, seeds, epoch,
+                adam_steps, widths, acts, woff, boff, goff, hp, optimizer, batch_size, levels,
+                rules, accumulate):
+    """One epoch of mini-batch updates of repetitions ``first`` to ``stop - 1`` (one thread's
+    share: ``threads.over_repetitions``).
 
     params ``(R, P)`` float32, updated in place; opt_m, opt_v ``(R, P)`` Adam's moments;
     decay ``(P,)`` weight decay lambda at the weights, -1 at biases and gains; q ``(R, L, 2)``
@@ -500,7 +501,7 @@ def train_epoch(params, opt_m, opt_v, decay, q, moments, x, y, order, seeds, epo
     row of params (goff[0] < 0: no weight normalisation); hp float64 ``HP_*`` values; levels
     2^k - 1 for a k-bit net, 0 for a float net; rules ``(L,)`` quantizer range rules.
     """
-    for r in prange(params.shape[0]):
+    for r in range(first, stop):
         _train_repetition(r, params, opt_m, opt_v, decay, q, moments, x, y, order, seeds,
                           epoch, adam_steps, widths, acts, woff, boff, goff, hp, optimizer,
                           batch_size, levels, rules, accumulate)
@@ -600,10 +601,10 @@ def _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts,
                     recorded[r, c0 + s, unit + k] = exp(row[s] - top[s]) / total[s]
 
 
-@njit(parallel=True, **JIT)
-def evaluate(params, q, xt, y, split, seeds, epoch, widths, acts, woff, boff, goff, hp, levels,
-             rules, chunk, record, recorded, sums):
-    """Every repetition's nets on all samples, in parallel over repetitions.
+@njit(**JIT)
+def evaluate(first, stop, params, q, xt, y, split, seeds, epoch, widths, acts, woff, boff, goff,
+             hp, levels, rules, chunk, record, recorded, sums):
+    """The nets of repetitions ``first`` to ``stop - 1`` on all samples.
 
     xt ``(features, N)`` the inputs transposed, y ``(N,)`` labels, split ``(N,)`` 0 (train) or
     1 (test); the rest as ``train_epoch``'s, q updated by batch-range quantizers. ``chunk``
@@ -612,18 +613,18 @@ def evaluate(params, q, xt, y, split, seeds, epoch, widths, acts, woff, boff, go
     split (zero it first); with ``record``, recorded ``(R, N, units)`` float32 gets every
     hidden layer's S (pre-noise) and the output's (quantized) softmax probabilities.
     """
-    for r in prange(params.shape[0]):
+    for r in range(first, stop):
         _evaluate_repetition(r, params, q, xt, y, split, seeds, epoch, widths, acts, woff, boff,
                              goff, hp, levels, rules, chunk, record, recorded, sums)
 
 
-@njit(parallel=True, **JIT)
-def epoch_orders(seeds, epoch, n, orders):
-    """orders ``(R, n)``: each repetition's mini-batch order, ``train.shuffle.epoch_order``'s
-    permutation (the stable argsort of 32-bit lowbias32 keys) computed without torch, by an
-    LSD radix sort (four stable passes over the key's bytes)."""
+@njit(**JIT)
+def epoch_orders(first, stop, seeds, epoch, n, orders):
+    """orders ``(R, n)``: the mini-batch order of repetitions ``first`` to ``stop - 1``,
+    ``train.shuffle.epoch_order``'s permutation (the stable argsort of 32-bit lowbias32 keys)
+    computed without torch, by an LSD radix sort (four stable passes over the key's bytes)."""
     mask = np.uint64(0xFFFFFFFF)
-    for r in prange(seeds.shape[0]):
+    for r in range(first, stop):
         stream = _mix32((_mix32(seeds[r] & mask) ^ np.uint64(epoch)) & mask)
         keys = np.empty(n, np.uint32)
         for i in range(n):
@@ -645,7 +646,7 @@ def epoch_orders(seeds, epoch, n, orders):
         orders[r] = order
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT)
 def _mix32(x):
     """lowbias32 (``train.shuffle._mix32``) on a uint64 holding 32 bits."""
     mask = np.uint64(0xFFFFFFFF)

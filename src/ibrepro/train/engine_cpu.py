@@ -1,4 +1,4 @@
-"""The CPU engine: R fully connected nets trained by ``kernels.mlp``, one repetition per thread.
+"""The CPU engine: R fully connected nets trained by ``kernels.mlp``, a share of them per thread.
 
 It starts from ``nets.mlp.BatchedMLP``'s initialisation (same seeds, same weights) and follows
 the same mini-batch orders (``train.shuffle``) as the torch engine, so the two train the same
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ibrepro.kernels import mlp as kernels
+from ibrepro.kernels.threads import over_repetitions
 from ibrepro.nets.quantize import quantized, range_rule
 from ibrepro.spec import Experiment
 
@@ -153,16 +154,18 @@ class CpuEngine:
     def train_epoch(self, epoch: int, record: bool) -> None:
         """Epoch ``epoch`` (1-based) of updates, then ``evaluate``; with ``record`` also the
         epoch's gradient moments and a snapshot."""
-        kernels.epoch_orders(self.seeds, epoch - 1, len(self.y_train), self.orders)
+        over_repetitions(kernels.epoch_orders, self.repetitions, self.seeds, epoch - 1,
+                         len(self.y_train), self.orders)
         accumulate = record and self.gradient_stats
         if accumulate:
             self.moments[:] = 0.0
         layout = self.layout
-        kernels.train_epoch(self.params, self.adam_m, self.adam_v, self.decay, self.ranges,
-                            self.moments, self.x_train, self.y_train, self.orders, self.seeds,
-                            epoch, self.adam_steps, layout.widths, self.acts, layout.woff,
-                            layout.boff, layout.goff, self.hp, self.optimizer, self.batch_size,
-                            self.levels, self.rules, accumulate)
+        over_repetitions(kernels.train_epoch, self.repetitions, self.params, self.adam_m,
+                         self.adam_v, self.decay, self.ranges, self.moments, self.x_train,
+                         self.y_train, self.orders, self.seeds, epoch, self.adam_steps,
+                         layout.widths, self.acts, layout.woff, layout.boff, layout.goff,
+                         self.hp, self.optimizer, self.batch_size, self.levels, self.rules,
+                         accumulate)
         self.adam_steps += -(-len(self.y_train) // self.batch_size)
         self.evaluate(epoch, record)
 
@@ -173,9 +176,10 @@ class CpuEngine:
         recorded = (np.empty((self.repetitions, len(self.y), self.units), np.float32) if record
                     else np.empty((1, 1, 1), np.float32))
         layout = self.layout
-        kernels.evaluate(self.params, self.ranges, self.xt, self.y, self.split, self.seeds, epoch,
-                         layout.widths, self.acts, layout.woff, layout.boff, layout.goff,
-                         self.hp, self.levels, self.rules, self.chunk, record, recorded, sums)
+        over_repetitions(kernels.evaluate, self.repetitions, self.params, self.ranges, self.xt,
+                         self.y, self.split, self.seeds, epoch, layout.widths, self.acts,
+                         layout.woff, layout.boff, layout.goff, self.hp, self.levels, self.rules,
+                         self.chunk, record, recorded, sums)
         with np.errstate(invalid="ignore", divide="ignore"):  # a split may be empty
             self.history[epoch] = sums / self.counts
         if record:
