@@ -169,7 +169,7 @@ def estimate_layers(estimator: Estimator, acts, labels, units: Sequence,
             for name in names}
 
 
-def _snapshots(weights: xr.Dataset, rep: int, epochs: slice, device: str) -> Snapshots:
+def network_snapshots(weights: xr.Dataset, rep: int, epochs: slice, device: str) -> Snapshots:
     """One repetition's parameters at a block of snapshot epochs, from ``weights.nc``."""
     activations = json.loads(weights.attrs["activations"])
     # hidden layers and the output, if any (a single-neuron run has only its noisy neuron)
@@ -215,7 +215,7 @@ def _rep_estimates(job: _Job, rep: int) -> dict[str, np.ndarray]:
         per_layer = layer_params(estimator, params, values, unit_layer, layers, step)
         units = [layer_units(unit_layer, layer) for layer in layers]
         for where, block in chunks:
-            network = (_snapshots(weights, rep, where, job.device)
+            network = (network_snapshots(weights, rep, where, job.device)
                        if "weights" in estimator.needs else None)
             estimates = estimate_layers(estimator, block, labels, units, per_layer,
                                         network=network)
