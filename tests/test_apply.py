@@ -7,9 +7,11 @@ import pytest
 import torch
 import xarray as xr
 
-from ibrepro.estimators import binning
-from ibrepro.estimators.apply import estimate_file
+from ibrepro.estimators import binning, get
+from ibrepro.estimators.apply import estimate_file, estimate_layers
 from ibrepro.estimators.baseline import permuted_labels
+from ibrepro.estimators.mi import MI
+from ibrepro.estimators.registry import Estimator
 
 LAYERS = (3, 2)  # units per layer; the last is the "output"
 
@@ -69,3 +71,44 @@ def test_an_estimator_needing_codes_names_what_is_missing(tmp_path, activations)
         estimate_file({"name": "exact", "method": "exact-discrete", "params": {}}, path,
                       tmp_path / "mi.nc", device="cpu")
     assert not (tmp_path / "mi.nc").exists()
+
+
+def test_estimate_layers_runs_each_layer_with_its_parameters(activations):
+    _, data, labels = activations
+    units = [slice(0, 3), np.array([False, False, False, True, True])]  # a slice and a mask
+    per_layer = [{"size": 0.3}, {"size": 0.07}]
+    for block, y in ((data[0], labels), (torch.from_numpy(data[0]), torch.from_numpy(labels))):
+        out = estimate_layers(get("bin-size"), block, y, units, per_layer)
+        assert set(out) == {"I_XT", "I_TY"} and out["I_XT"].shape == (3, 2)  # (epoch, layer)
+        assert isinstance(out["I_XT"], np.ndarray)
+        for k, (unit, params) in enumerate(zip(units, per_layer, strict=True)):
+            expected = binning.bin_size(torch.from_numpy(data[0][..., unit]),
+                                        torch.from_numpy(labels), **params)
+            np.testing.assert_allclose(out["I_XT"][:, k], expected.I_XT, atol=1e-12)
+            np.testing.assert_allclose(out["I_TY"][:, k], expected.I_TY, atol=1e-12)
+    same = estimate_layers(get("bin-size"), data[0], labels, units, {"size": 0.3})
+    np.testing.assert_array_equal(same["I_XT"][:, 0], out["I_XT"][:, 0])
+    with pytest.raises(ValueError, match="2 layers but 1 sets of parameters"):
+        estimate_layers(get("bin-size"), data[0], labels, units, per_layer[:1])
+
+
+def test_estimate_layers_gives_a_network_estimator_every_layer_at_once(activations):
+    _, data, labels = activations
+    calls = []
+
+    def fn(layers, labels, *, network, scale):
+        calls.append(([layer.shape for layer in layers], network))
+        value = np.stack([scale * layer.sum(axis=(-2, -1)) for layer in layers], axis=-1)
+        return MI(I_XT=value, I_TY=-value)
+
+    toy = Estimator(method="toy-network", fn=fn, params={"scale": float}, units="nats",
+                    reference="", description="", needs=("activations", "weights"))
+    units = [slice(0, 3), slice(3, 5)]
+    out = estimate_layers(toy, data[0], labels, units, [{"scale": 2.0}] * 2, network="net")
+    assert calls == [([(3, 64, 3), (3, 64, 2)], "net")]
+    np.testing.assert_allclose(out["I_XT"][:, 1], 2.0 * data[0][..., 3:].sum(axis=(-2, -1)))
+    with pytest.raises(ValueError, match="needs the network's weights"):
+        estimate_layers(toy, data[0], labels, units, {"scale": 2.0})
+    with pytest.raises(ValueError, match="one set of parameters"):
+        estimate_layers(toy, data[0], labels, units, [{"scale": 1.0}, {"scale": 2.0}],
+                        network="net")

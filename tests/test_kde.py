@@ -328,3 +328,55 @@ def test_cuda_matches_cpu_even_with_tf32_enabled(monkeypatch):
         assert gpu.I_XT.is_cuda
         torch.testing.assert_close(gpu.I_XT.cpu(), cpu.I_XT, rtol=0, atol=1e-9)
         torch.testing.assert_close(gpu.I_TY.cpu(), cpu.I_TY, rtol=0, atol=1e-9)
+
+
+# Chelombiev et al.'s KDE as their code computes it (ivansche/adaptive_estimators,
+# idnns/information/information_process.py:45-83 calc_kde_info_for_layer, kde.py:19-41), in
+# numpy: a fixed sig = 0.01 passed as the *variance* of Saxe's estimators, after jittering the
+# layer by N(0, sig^2) and taking abs() of it; no scaling to the layer's range.
+CHELOMBIEV_SIG = 0.01  # information_process.py:48
+
+
+def _their_entropy_kl(x: np.ndarray, var: float) -> float:
+    """kde.py:19-29 entropy_estimator_kl (nats)."""
+    dims, n = x.shape[1], x.shape[0]
+    x2 = (x * x).sum(axis=1)[:, None]
+    dists = x2 + x2.T - 2 * x @ x.T
+    normconst = dims / 2.0 * np.log(2 * np.pi * var)
+    lprobs = logsumexp(-dists / (2 * var), axis=1) - np.log(n) - normconst
+    return dims / 2 + -lprobs.mean()
+
+
+def _their_entropy_bd(x: np.ndarray, var: float) -> float:
+    """kde.py:31-36 entropy_estimator_bd."""
+    return _their_entropy_kl(x, 4 * var) + np.log(0.25) * x.shape[1] / 2
+
+
+def chelombiev_kde(data: np.ndarray, labels: np.ndarray, jitter: np.ndarray, lower: bool):
+    """information_process.py:45-83 with the jitter given (their np.random.normal(0, sig)):
+    (I(X;T), I(T;Y)) in bits."""
+    sig = CHELOMBIEV_SIG
+    data = np.abs(data + jitter)  # :52-53
+    entropy = _their_entropy_bd if lower else _their_entropy_kl
+    classes, counts = np.unique(labels, return_counts=True)
+    pys1 = counts / counts.sum()
+    h_t_given_y = sum(p * entropy(data[labels == c], sig) for p, c in zip(pys1, classes,
+                                                                          strict=True))
+    data_entropy = entropy(data, sig)
+    condentropy = data.shape[1] / 2.0 * (np.log(2 * np.pi * sig) + 1)  # kde.py:38-41
+    return ((data_entropy - condentropy) / np.log(2), (data_entropy - h_t_given_y) / np.log(2))
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_chelombiev_code_is_fixed_variance_kde_of_the_jittered_absolute_layer(lower):
+    """Their code's KDE is ours (kde-upper / kde-lower) with noise_variance = 0.01 applied to
+    |t + N(0, 0.01^2)|: config.yaml states how it differs from adaptive-kde-upper."""
+    rng = np.random.default_rng(17)
+    n, units = 300, 4
+    data = np.tanh(rng.normal(scale=1.5, size=(n, units)))
+    labels = rng.integers(0, 2, n)
+    jitter = rng.normal(0, CHELOMBIEV_SIG, (n, units))
+    i_xt, i_ty = chelombiev_kde(data, labels, jitter, lower)
+    ours = (kde_lower if lower else kde_upper)(np.abs(data + jitter), labels,
+                                               noise_variance=CHELOMBIEV_SIG)
+    np.testing.assert_allclose([ours.I_XT, ours.I_TY], [i_xt, i_ty], rtol=0, atol=1e-9)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +135,41 @@ def layer_units(unit_layer: np.ndarray, layer: int) -> slice | np.ndarray:
     return unit_layer == layer
 
 
-def _snapshots(weights: xr.Dataset, rep: int, epochs: slice, device: str) -> Snapshots:
+def estimate_layers(estimator: Estimator, acts, labels, units: Sequence,
+                    params: Mapping | Sequence[Mapping], *,
+                    network: Snapshots | None = None) -> dict[str, np.ndarray]:
+    """Every result variable of ``estimator`` (``I_XT``, ``I_TY``, then its ``outputs``) for
+    each layer of one block of activations, as numpy arrays ``(..., layer)``.
+
+    acts: ``(..., sample, unit)`` (numpy, or a tensor), e.g. one repetition's epochs or one
+    epoch's repetitions; labels: ``(sample,)`` alike; units: each layer's index on the unit
+    axis (:func:`layer_units`, or slices); params: the estimator's parameters, one mapping for
+    every layer or one per layer (e.g. :func:`layer_params`' observed ranges). An estimator
+    that needs ``weights`` gets every layer in one call with ``network``, the block's
+    parameters (:class:`~ibrepro.estimators.sample_propagation.Snapshots`), and returns
+    ``(..., layer)`` itself; the others run on each layer's units in turn. The estimate rule
+    (:func:`estimate_file`) and rip's pruning loop (``train.pruning``) both estimate so.
+    """
+    names = ("I_XT", "I_TY", *estimator.outputs)
+    per_layer = [params] * len(units) if isinstance(params, Mapping) else list(params)
+    if len(per_layer) != len(units):
+        raise ValueError(f"{len(units)} layers but {len(per_layer)} sets of parameters")
+    if "weights" in estimator.needs:
+        if network is None:
+            raise ValueError(f"estimator {estimator.method!r} needs the network's weights")
+        if any(p != per_layer[0] for p in per_layer):
+            raise ValueError(f"estimator {estimator.method!r} estimates every layer at once: "
+                             "it takes one set of parameters")
+        mi = estimator.fn([acts[..., u] for u in units], labels, network=network,
+                          **per_layer[0])
+        return {name: as_numpy(getattr(mi, name)) for name in names}
+    layers = [estimator.fn(acts[..., u], labels, **p)
+              for u, p in zip(units, per_layer, strict=True)]
+    return {name: np.stack([as_numpy(getattr(mi, name)) for mi in layers], axis=-1)
+            for name in names}
+
+
+def network_snapshots(weights: xr.Dataset, rep: int, epochs: slice, device: str) -> Snapshots:
     """One repetition's parameters at a block of snapshot epochs, from ``weights.nc``."""
     activations = json.loads(weights.attrs["activations"])
     # hidden layers and the output, if any (a single-neuron run has only its noisy neuron)
@@ -179,18 +213,14 @@ def _rep_estimates(job: _Job, rep: int) -> dict[str, np.ndarray]:
             chunks = list(chunks)
             values = as_numpy(chunks[0][1])
         per_layer = layer_params(estimator, params, values, unit_layer, layers, step)
+        units = [layer_units(unit_layer, layer) for layer in layers]
         for where, block in chunks:
-            if "weights" in estimator.needs:  # every layer at once, with the block's network
-                mi = estimator.fn([block[..., layer_units(unit_layer, layer)] for layer in layers],
-                                  labels,
-                                  network=_snapshots(weights, rep, where, job.device), **params)
-                results["I_XT"][where], results["I_TY"][where] = map(as_numpy, mi[:2])
-                continue
-            for k, layer in enumerate(layers):
-                mi = estimator.fn(block[..., layer_units(unit_layer, layer)], labels,
-                                  **per_layer[k])
-                for name in results:
-                    results[name][where, k] = as_numpy(getattr(mi, name))
+            network = (network_snapshots(weights, rep, where, job.device)
+                       if "weights" in estimator.needs else None)
+            estimates = estimate_layers(estimator, block, labels, units, per_layer,
+                                        network=network)
+            for name, value in estimates.items():
+                results[name][where] = value
     return results
 
 

@@ -20,7 +20,8 @@ that judgement is a distance and a threshold (config ``pruning``):
 
 Each round trains all repetitions of the round's net (``train.loop.train``) from the
 experiment's seeds, estimates every layer at every snapshot as training produces it (one
-snapshot in memory at a time) and early-stops as rip Figs. 7 and 10 do
+snapshot in memory at a time, ``estimators.apply.estimate_layers`` as the estimate rule does)
+and early-stops as rip Figs. 7 and 10 do
 (``figures.stopping``: the repetition-mean validation loss, the config's patience): Table 2's
 accuracy is the test accuracy at that epoch.
 """
@@ -35,6 +36,7 @@ import torch
 import xarray as xr
 
 from ibrepro.atomic import write_netcdf
+from ibrepro.estimators.apply import estimate_layers
 from ibrepro.estimators.entropy import entropy
 from ibrepro.estimators.registry import get, validate_params
 from ibrepro.provenance import provenance_attrs, sha256_file
@@ -93,6 +95,8 @@ def _estimate_round(spec: Experiment, x, y, train_mask, estimator: dict, device:
                              record_epochs=spec.record_epochs)
     widths = layer_widths(spec, int(y.max()) + 1)
     bounds = np.cumsum([0, *widths])
+    units = [slice(int(start), int(stop)) for start, stop in zip(bounds[:-1], bounds[1:],
+                                                                 strict=True)]
     labels = torch.as_tensor(y, dtype=torch.int64, device=device)
     shape = (spec.repetitions, len(epochs), len(widths))
     i_xt, i_ty = np.empty(shape), np.empty(shape)
@@ -100,10 +104,8 @@ def _estimate_round(spec: Experiment, x, y, train_mask, estimator: dict, device:
 
     def on_snapshot(epoch: int, acts: np.ndarray) -> None:
         values = torch.as_tensor(acts, device=device)  # (rep, sample, unit)
-        for layer, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            mi = method.fn(values[..., start:stop], labels, **params)
-            i_xt[:, index[epoch], layer] = mi.I_XT.cpu().numpy()
-            i_ty[:, index[epoch], layer] = mi.I_TY.cpu().numpy()
+        mi = estimate_layers(method, values, labels, units, params)  # each (rep, layer)
+        i_xt[:, index[epoch]], i_ty[:, index[epoch]] = mi["I_XT"], mi["I_TY"]
 
     history = train(spec, x, y, train_mask, snapshot_epochs=epochs, on_snapshot=on_snapshot,
                     device=device, progress=progress)

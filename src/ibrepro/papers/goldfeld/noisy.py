@@ -54,6 +54,17 @@ from ibrepro.papers.goldfeld.runs import (
 NEURON_BETAS = (0.003, 0.01, 0.03, 0.1, 0.3)  # Fig. 4 (d); 0.01 is the paper's (c)
 DENSITY_EPOCHS = (250, 2500)  # Fig. 4 (a)
 ACCURACY_CHECK = SZT["a"]  # SP repeated with doubled samples (all three at paper scale)
+# measured by benchmarks/sp_convergence.py (docs/performance.md, config.yaml's
+# sample-propagation): the bias of config's sample sizes on one late snapshot
+SP_BIAS = (
+    "SP at these sample sizes is biased low (benchmarks/sp_convergence.py, one szt-tanh-noisy "
+    "net at epoch 1499): h(T)'s mixture has one centre per input (Goldfeld: n = 4e6 samples), "
+    "and 32 noisy passes per input raise I(X;T_l) of layers 2-5 by 1.71 (layer 2 to ln 4096, "
+    "its inputs' clouds lying apart), 1.21, 0.75 and 0.19 nats, still rising, while 32 times "
+    "more re-propagations lower them by at most 0.26, 0.17, 0.16 and 0.06: the curves of "
+    "layers 2-5 lie low, by up to 1.7 nats, and a layer drawn above the layer before it is "
+    "the estimator's (I(X;T_l) cannot grow with l)"
+)
 SCATTER_LAYER = 5  # d_5 = 3 units
 MARKED = 4  # scatter epochs per model, log-spaced
 # the 3-D layer-5 points drawn in 2-D by an oblique projection (x, y) = (s1 + 0.4 s3,
@@ -236,7 +247,7 @@ def fig5(inputs: ItemInputs):
         "beta (the binned-entropy measure files, mean over repetitions; dashed ln 4096). "
         + "; ".join(notes)
         + ". Accuracy of SP, every sample count doubled and another seed: " + accuracy
-        + ". goldfeld: (a) I(X;T_l) rises then falls as the "
+        + ". " + SP_BIAS + ". goldfeld: (a) I(X;T_l) rises then falls as the "
         "representations cluster (97% test accuracy); (b) no compression with orthonormal "
         "weights (98%); (c) linear: clusters and compression without saturation (89%)."
     )
