@@ -200,12 +200,12 @@ def input_distances(inputs: ItemInputs, measure: xr.Dataset) -> dict[str, np.nda
     acts = inputs.activations(DROPOUT)
     params = json.loads(measure.attrs["params"])
     subset = sample_subset(acts.sizes["sample"], params["sample_fraction"], params["seed"])
-    samples = acts["sample"].values[subset.numpy()]
+    samples = acts["sample"].values[subset]
     x = inputs.dataset(DATASET)["x"].values[samples].astype(np.float64)
     high = float(np.sqrt(((x.max(0) - x.min(0)) ** 2).sum())) or 1.0
     bins = measure.sizes["bin"]
-    counts = distance_histograms(torch.from_numpy(x), torch.from_numpy(acts["y"].values[
-        subset.numpy()]), bins=bins, high=high).numpy()
+    counts = distance_histograms(torch.from_numpy(x), torch.from_numpy(acts["y"].values[subset]),
+                                 bins=bins, high=high).numpy()
     return {pair: pair_fractions(counts[k]) for k, (pair, _, _) in enumerate(PAIRS)} | {
         "edges": np.linspace(0, high, bins + 1)}
 
