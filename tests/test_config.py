@@ -154,7 +154,8 @@ def test_estimates_list_keeps_its_experiments_in_full_plus_what_the_figures_read
     full = {(e, s) for e, s in spec.applicable_pairs() if e == "szt-tanh-relu"}
     claims = {pair for c in CLAIMS.values() for pair in c.mi}
     assert pairs == full | {("szt-relu-tanh", "bin-size-0.07")} | claims
-    assert {e for e, _ in spec.measure_pairs()} == {"szt-tanh-relu"}
+    claimed = {pair for c in CLAIMS.values() for pair in c.measures}
+    assert set(spec.measure_pairs()) == {("szt-tanh-relu", m) for m in spec.measures} | claimed
     assert ("szt-tanh", "kde-upper") not in pairs  # no figure or claim reads it
 
 

@@ -86,9 +86,11 @@ def test_compression_is_the_late_drop_of_the_last_hidden_layer(tmp_path):
 @pytest.mark.parametrize("units, value, verdict", [
     ("bits", 12.0, "reproduced"), ("nats", math.log(4096), "reproduced"),
     ("bits", 11.5, "not reproduced"), ("bits", float("nan"), "not measured")])
-def test_goldfeld_limit_is_the_first_layer_in_nats(tmp_path, units, value, verdict):
+def test_goldfeld_limit_is_the_lowest_hidden_layer_in_nats(tmp_path, units, value, verdict):
     i_xt = np.full((2, 3, 6), 5.0)
-    i_xt[:, -1, 0] = value
+    i_xt[:, -1, :5] = 12.0 if units == "bits" else 9.0  # at or above ln 4096 nats
+    i_xt[:, -1, 3] = value  # the lowest hidden layer
+    i_xt[:, -1, 5] = 1.0  # the output layer does not count
     _write(_mi(i_xt, units), mi_file(tmp_path, "szt-tanh", SMALL_BINS))
     (result,) = report.evaluate(["goldfeld/fig1:small-bin-limit"], tmp_path)
     factor = math.log(2) if units == "bits" else 1.0

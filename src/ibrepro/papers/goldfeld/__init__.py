@@ -6,7 +6,8 @@
 - ``errors``: Table 1 (the MNIST CNNs' validation errors);
 - ``cnn``: Figs. 3, 7, 8 and the unit slopes (the MNIST CNNs' representations);
 - ``clusters``: the pairwise-distance panels Figs. 6 and 8 share;
-- ``claims``: the claims of the reproduction report.
+- ``claims``: the claims of the reproduction report; ``checks``: what they measure, on arrays,
+  and their verdict rules for rounded numbers and means over seeds.
 """
 
 from ibrepro.papers.goldfeld import (  # noqa: F401  (importing a module registers its items)

@@ -42,13 +42,19 @@ def distance_fractions(measure: xr.Dataset, epoch: int, layer: int) -> dict[str,
     return fractions | {"edges": measure["distance_edges"].sel(layer=layer).values}
 
 
+def overlap(fractions: dict[str, np.ndarray]) -> float:
+    """The overlap of the within- and between-class histograms (``distance_fractions``): the
+    sum of their bin-wise minimum (1: the same, 0: disjoint)."""
+    return float(np.minimum(fractions[PAIRS[0][0]], fractions[PAIRS[1][0]]).sum())
+
+
 def draw_distances(ax: Axes, fractions: dict[str, np.ndarray]) -> float:
     """Draw the within- and between-class histograms (``distance_fractions``) on ``ax``; return
-    their overlap, the sum of the bin-wise minimum (1: the same, 0: disjoint)."""
+    their ``overlap``."""
     for pair, colour, name in PAIRS:
         ax.stairs(fractions[pair], fractions["edges"], color=colour, lw=0.9, label=name)
     ax.set_yticks([])
-    return float(np.minimum(fractions[PAIRS[0][0]], fractions[PAIRS[1][0]]).sum())
+    return overlap(fractions)
 
 
 def occupied_to(fractions: dict[str, np.ndarray]) -> float:

@@ -58,6 +58,7 @@ from ibrepro.papers.goldfeld.runs import (
 MODELS = CNNS
 SLOPE_LAYER = 3
 COSINE_BINS = 100
+UNRELATED = "unrelated"  # fig3's reference: the deterministic net against another seed
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -82,9 +83,11 @@ def hidden_units(acts: xr.Dataset) -> dict[int, np.ndarray]:
     return {int(k): np.flatnonzero(layer == k) for k in np.unique(layer)[:-1]}
 
 
-def fig3(inputs: ItemInputs):
-    """Per hidden layer, histograms of the per-sample cosine between the deterministic net's
-    representation and each other model's (same seed), at the last epoch."""
+def representation_cosines(inputs: ItemInputs) -> dict[str, dict[int, np.ndarray]]:
+    """Model -> hidden layer -> the per-sample cosines between the deterministic net's layer
+    vector and the model's (repetition r against repetition r: the same seed), at the last
+    epoch, pooled over repetitions; with several repetitions also ``UNRELATED`` -> the
+    deterministic net against its next repetition (other initial weights)."""
     det = inputs.activations(DETERMINISTIC)
     units = hidden_units(det)
     others = MODELS[1:]
@@ -94,29 +97,40 @@ def fig3(inputs: ItemInputs):
                 or not np.array_equal(acts["sample"].values, det["sample"].values)):
             raise ValueError(f"{experiment} and {DETERMINISTIC} must record the same "
                              f"repetitions and samples to be compared")
-    reference = "unrelated"  # the deterministic net against another seed of itself
-    cosines = {m: {layer: [] for layer in units} for m in (*others, reference)}
+    cosines = {m: {layer: [] for layer in units} for m in (*others, UNRELATED)}
     reps = det.sizes["rep"]
     for rep in range(reps):
         a = det["activation"].isel(rep=rep, epoch=-1).values  # (sample, unit)
         compared = {m: inputs.activations(m)["activation"].isel(rep=rep, epoch=-1).values
                     for m in others}
         if reps > 1:
-            compared[reference] = det["activation"].isel(rep=(rep + 1) % reps, epoch=-1).values
+            compared[UNRELATED] = det["activation"].isel(rep=(rep + 1) % reps, epoch=-1).values
         for model, b in compared.items():
             for layer, idx in units.items():
                 cosines[model][layer].append(cosine_similarity(a[:, idx], b[:, idx]))
     if reps == 1:
-        del cosines[reference]
+        del cosines[UNRELATED]
+    return {model: {layer: np.concatenate(values) for layer, values in layers.items()}
+            for model, layers in cosines.items()}
+
+
+def fig3(inputs: ItemInputs):
+    """Per hidden layer, histograms of the per-sample cosine between the deterministic net's
+    representation and each other model's (same seed), at the last epoch."""
+    det = inputs.activations(DETERMINISTIC)
+    units = hidden_units(det)
+    others = MODELS[1:]
+    cosines = representation_cosines(inputs)
+    reps = det.sizes["rep"]
     fig, axes = new_figure(1, len(units), height=3.0, sharey=True)
     edges = np.linspace(-1, 1, COSINE_BINS + 1)
     notes = []
     for col, layer in enumerate(units):
         ax = axes[0, col]
         for k, model in enumerate(cosines):
-            values = np.concatenate(cosines[model][layer])
+            values = cosines[model][layer]
             density, _ = np.histogram(values, edges, density=True)
-            unrelated = model == reference
+            unrelated = model == UNRELATED
             colour = ("grey" if unrelated else "C3" if model == DROPOUT
                       else epoch_cmap(0.3 + 0.7 * k / (len(others) - 1)))
             ax.stairs(density, edges, lw=0.9, ls="--" if unrelated else "-", color=colour,
@@ -200,12 +214,12 @@ def input_distances(inputs: ItemInputs, measure: xr.Dataset) -> dict[str, np.nda
     acts = inputs.activations(DROPOUT)
     params = json.loads(measure.attrs["params"])
     subset = sample_subset(acts.sizes["sample"], params["sample_fraction"], params["seed"])
-    samples = acts["sample"].values[subset.numpy()]
+    samples = acts["sample"].values[subset]
     x = inputs.dataset(DATASET)["x"].values[samples].astype(np.float64)
     high = float(np.sqrt(((x.max(0) - x.min(0)) ** 2).sum())) or 1.0
     bins = measure.sizes["bin"]
-    counts = distance_histograms(torch.from_numpy(x), torch.from_numpy(acts["y"].values[
-        subset.numpy()]), bins=bins, high=high).numpy()
+    counts = distance_histograms(torch.from_numpy(x), torch.from_numpy(acts["y"].values[subset]),
+                                 bins=bins, high=high).numpy()
     return {pair: pair_fractions(counts[k]) for k, (pair, _, _) in enumerate(PAIRS)} | {
         "edges": np.linspace(0, high, bins + 1)}
 
