@@ -8,7 +8,8 @@
 - ``data``: Table 1 (I(X;Y), H(X)) and Fig. 16 (the IB bound of the data);
 - ``schematics``: Figs. 3, 18 and 19 (drawn from code);
 - ``mnist138``: App. D, Figs. 11-15 (the MNIST-138 nets);
-- ``claims``: the claims of the reproduction report.
+- ``claims``: the claims of the reproduction report (CLAIMS.md #1-23);
+- ``quantities``: the numbers its qualitative statements become, for ``claims``.
 """
 
 from ibrepro.papers.rip import (  # noqa: F401  (importing a module registers its items)
