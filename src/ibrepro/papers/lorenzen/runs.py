@@ -7,6 +7,8 @@ from __future__ import annotations
 ACTIVATIONS = ("tanh", "relu")
 BITS = (4, 8, 32)
 BIN_COUNTS = (30, 100, 256)  # App. A
+SZT_DATASET = "szt"  # the configured datasets the SZT and the MNIST nets train on
+MNIST_DATASET = "mnist-80-20"
 
 
 def qnn(activation: str, bits: int) -> str:
