@@ -48,8 +48,8 @@ def mean_compression(inputs: ItemInputs, experiment: str, estimator: str) -> Com
 
 def minority_share(compresses: np.ndarray) -> float:
     """The share of the rarer outcome among the repetitions' verdicts (0: all alike)."""
-    share = float(np.mean(compresses))
-    return min(share, 1 - share)
+    k, n = int(np.count_nonzero(compresses)), np.size(compresses)
+    return min(k, n - k) / n
 
 
 def compressing_layers_added(inputs: ItemInputs, estimator: str) -> float:
@@ -61,14 +61,15 @@ def compressing_layers_added(inputs: ItemInputs, estimator: str) -> float:
 
 def spread_ratio(inputs: ItemInputs, estimator: str) -> float:
     """The layers' spread (``planes.layer_spread``) at the strongest weight decay over the
-    spread without weight decay."""
-    return (layer_spread(mean_plane(inputs.mi(STRONGEST, estimator)))
-            / layer_spread(mean_plane(inputs.mi(NONE, estimator))))
+    spread without weight decay (NaN if that is 0)."""
+    none, strongest = (layer_spread(mean_plane(inputs.mi(e, estimator)))
+                       for e in (NONE, STRONGEST))
+    return strongest / none if none else math.nan
 
 
 def softplus_difference(inputs: ItemInputs, estimator: str) -> float:
-    """|difference| of the hidden layers' mean relative drop (repetition-mean planes) between
-    softplus and centred softplus."""
+    """Absolute difference of the hidden layers' mean relative drop (repetition-mean planes)
+    between softplus and centred softplus."""
     softplus, centred = (mean_compression(inputs, e, estimator).relative[:-1].mean()
                          for e in SOFTPLUS)
     return float(abs(softplus - centred))
@@ -129,8 +130,8 @@ for s in ADAPTIVE_NAMES:
         mi=((NONE, s), (STRONGEST, s)), statements=(81,), source=SOURCE))
     register(Claim(
         f"chelombiev/activations:softplus-differs-{s}",
-        f"|difference| of the hidden layers' mean relative drop of the repetition-mean I(X;T) "
-        f"from its peak, {' vs '.join(SOFTPLUS)}, {s}",
+        f"absolute difference of the hidden layers' mean relative drop of the repetition-mean "
+        f"I(X;T) from its peak, {' vs '.join(SOFTPLUS)}, {s}",
         "Seemingly similar activation functions, such as softplus and centered softplus show "
         "large variation in compression behaviour.",
         lambda inputs, s=s: softplus_difference(inputs, s),
