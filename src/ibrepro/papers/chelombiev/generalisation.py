@@ -24,7 +24,7 @@ def generalisation_links(drops: np.ndarray, performance: np.ndarray, *,
                                   seed=seed + layer) for layer in range(drops.shape[1])]
 
 
-def _runs(inputs: ItemInputs, estimator: str):
+def runs_compression(inputs: ItemInputs, estimator: str):
     """Per repetition of every run of the zoo and sweep: compression drop ``(run, layer)``, the
     last epoch's test accuracy and loss ``(run,)``, each run's experiment, the layer names."""
     drops, metric, nets = [], {"accuracy": [], "loss": []}, []
@@ -51,7 +51,7 @@ def compression_vs_generalisation(inputs: ItemInputs):
     fig, axes = new_figure(1, 3)
     parts = []
     for k, (estimator, label) in enumerate(ADAPTIVE):
-        drops, metric, nets, layer_names = _runs(inputs, estimator)
+        drops, metric, nets, layer_names = runs_compression(inputs, estimator)
         layers = np.arange(1, drops.shape[1] + 1) + (k - 0.5) * 0.2
         for ax, name in zip(axes[0, :2], ("accuracy", "loss"), strict=True):
             links = generalisation_links(drops, metric[name])

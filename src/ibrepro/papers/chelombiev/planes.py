@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import xarray as xr
 
 from ibrepro.figures.compression import THRESHOLD, compression, of_reps, verdict
 from ibrepro.figures.plane import Plane, information_plane, mean_plane, plane_summary
@@ -109,14 +110,18 @@ def spread_reps(score: np.ndarray, count: int) -> np.ndarray:
     return order[picks.astype(int)]
 
 
+def hidden_compression(mi: xr.Dataset) -> np.ndarray:
+    """Per repetition of an MI file, the mean over its hidden layers (all but the last) of the
+    relative drop of I(X;T) from its peak (``figures.compression``): ``(rep,)``."""
+    return of_reps(mi).relative[:, :-1].mean(axis=1)
+
+
 def inits(inputs: ItemInputs):
     """IPs of single relu initialisations (columns) under both adaptive estimators (rows),
     chosen from least to most compressing hidden layers under adaptive binning."""
     experiment = "szt-relu"
     first = inputs.mi(experiment, ADAPTIVE[0][0])
-    hidden = slice(0, first.sizes["layer"] - 1)
-    score = of_reps(first).relative[:, hidden].mean(axis=1)
-    reps = spread_reps(score, INITS)
+    reps = spread_reps(hidden_compression(first), INITS)
     accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1).values
     fig, axes = new_figure(len(ADAPTIVE), len(reps))
     parts = []

@@ -47,6 +47,12 @@ class Cells(NamedTuple):
         """Majority-class fraction per cell ``(cell,)``."""
         return self.counts.max(axis=1) / self.counts.sum(axis=1)
 
+    @property
+    def purity(self) -> float:
+        """The cells' homogeneity weighted by their samples: the fraction of all samples in
+        their cell's majority class."""
+        return float(self.counts.max(axis=1).sum() / self.counts.sum())
+
 
 def partition(t: np.ndarray, y: np.ndarray, *, eps: float, classes: int) -> Cells:
     """The epsilon-partition of activations ``t`` ``(sample, unit)`` with labels ``y``
@@ -81,14 +87,21 @@ def _layer(acts: xr.Dataset) -> tuple[np.ndarray, str]:
     return np.flatnonzero(layers == target), str(acts["layer_name"].values[layers == target][0])
 
 
+def last_partitions(acts: xr.Dataset) -> tuple[list[Cells], str]:
+    """The epsilon-partition of the second-to-last layer at the last epoch, all samples, one
+    per repetition, and that layer's name."""
+    units, name = _layer(acts)
+    y = acts["y"].values
+    last = acts.isel(epoch=-1, unit=units)["activation"].values  # rep, sample, unit
+    return [partition(t, y, eps=EPS, classes=int(y.max()) + 1) for t in last], name
+
+
 def boolean_partition(inputs: ItemInputs):
     """Per repetition, the cells' class counts (stacked bars); all cells' homogeneity."""
     acts = inputs.activations(EXPERIMENT)
-    units, name = _layer(acts)
+    parts, name = last_partitions(acts)
     y = acts["y"].values
     classes = int(y.max()) + 1
-    last = acts.isel(epoch=-1, unit=units)["activation"].values  # rep, sample, unit
-    parts = [partition(t, y, eps=EPS, classes=classes) for t in last]
     fig, axes = new_figure(1, 2, height=3.0)
     bars, hist = axes.flat
     cells = parts[0]
@@ -107,7 +120,7 @@ def boolean_partition(inputs: ItemInputs):
     hist.hist(homogeneity, bins=np.linspace(1 / classes, 1, 11), weights=weights, color="grey")
     hist.set_xlabel("cell homogeneity (majority-class fraction)")
     hist.set_ylabel("samples in such cells")
-    mean_h = float((homogeneity * weights).sum() / weights.sum())
+    mean_h = float(np.mean([p.purity for p in parts]))  # every rep: all samples
     caption = (
         f"survey, class homogeneity of the epsilon-partition of the second-to-last layer "
         f"({name}) of the boolean net ({EXPERIMENT}: 4 inputs, labels flipped w.p. 0.07, tanh "

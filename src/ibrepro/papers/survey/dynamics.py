@@ -31,7 +31,13 @@ import numpy as np
 import xarray as xr
 
 from ibrepro.figures.compression import compression, verdict
-from ibrepro.figures.plane import LAYER_CMAPS, information_plane, mean_plane, plane_summary
+from ibrepro.figures.plane import (
+    LAYER_CMAPS,
+    Plane,
+    information_plane,
+    mean_plane,
+    plane_summary,
+)
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
 
@@ -180,26 +186,45 @@ def compression_length(i_xt: np.ndarray, epochs: np.ndarray, *,
     return lengths
 
 
+class DepthSweep(NamedTuple):
+    """The depth sweep's nets (``DEPTHS``, 1 to 6 hidden layers), each net's entry in order:
+    its repetition-mean plane and test accuracy ``(epoch,)``, the first epoch at which that
+    reaches ``target`` (-1: never) and its layers' compression lengths ``(layer,)``."""
+
+    planes: list[Plane]
+    accuracy: list[np.ndarray]
+    target: float  # "good generalisation": GOOD_FRACTION of the sweep's best final accuracy
+    to_good: list[int]
+    lengths: list[np.ndarray]
+
+
+def depth_sweep(inputs: ItemInputs) -> DepthSweep:
+    """Epochs to good generalisation and compression lengths of every net of the sweep."""
+    planes = [mean_plane(inputs.mi(e, ESTIMATOR)) for e in DEPTHS]
+    accuracy = [inputs.metrics(e)["accuracy"].sel(split="test").mean("rep").values
+                for e in DEPTHS]
+    target = GOOD_FRACTION * max(a[-1] for a in accuracy)
+    return DepthSweep(planes, accuracy, target,
+                      [epochs_to_accuracy(a, target) for a in accuracy],
+                      [compression_length(p.i_xt, p.epochs) for p in planes])
+
+
 def hidden_layers(inputs: ItemInputs):
     """Top: the IP of each depth; bottom: epochs to good generalisation and compression
     lengths against the number of hidden layers."""
     fig, axes = new_figure(2, 4, height=6.4)
     panels = [*axes[0], *axes[1, :2]]
-    accuracy = {e: inputs.metrics(e)["accuracy"].sel(split="test").mean("rep").values
-                for e in DEPTHS}
-    target = GOOD_FRACTION * max(a[-1] for a in accuracy.values())
-    to_good, lengths, parts = [], [], []
-    for depth, (ax, experiment) in enumerate(zip(panels, DEPTHS, strict=True), 1):
-        plane = mean_plane(inputs.mi(experiment, ESTIMATOR))
+    sweep = depth_sweep(inputs)
+    target, to_good, lengths, parts = sweep.target, sweep.to_good, sweep.lengths, []
+    for depth, (ax, plane, accuracy, epoch, length) in enumerate(
+            zip(panels, sweep.planes, sweep.accuracy, to_good, lengths, strict=True), 1):
         information_plane(ax, plane.i_xt, plane.i_ty, plane.epochs, plane.layer_names,
                           units=plane.units, legend=depth == 6)
         ax.set_title(f"{depth} hidden layer{'s' * (depth > 1)}")
-        to_good.append(epochs_to_accuracy(accuracy[experiment], target))
-        lengths.append(compression_length(plane.i_xt, plane.epochs))
-        good = f"epoch {to_good[-1]}" if to_good[-1] >= 0 else "never"
-        parts.append(f"{depth}: good at {good}, final test accuracy "
-                     f"{accuracy[experiment][-1]:.3f}, compression lengths "
-                     + ", ".join("-" if np.isnan(v) else f"{v:.0f}" for v in lengths[-1]))
+        good = f"epoch {epoch}" if epoch >= 0 else "never"
+        parts.append(f"{depth}: good at {good}, final test accuracy {accuracy[-1]:.3f}, "
+                     f"compression lengths "
+                     + ", ".join("-" if np.isnan(v) else f"{v:.0f}" for v in length))
     depths = np.arange(1, len(DEPTHS) + 1)
     good_ax, length_ax = axes[1, 2], axes[1, 3]
     reached = np.array(to_good) >= 0
