@@ -302,3 +302,12 @@ def test_statement_numbers_read_as_in_claims_md():
     assert report.statement_numbers((52, 54)) == "52, 54"
     assert report.statement_numbers((5,)) == "5"
     assert report.statement_numbers(()) == ""
+
+
+STATEMENTS = 84  # CLAIMS.md numbers the papers' checkable statements 1-84
+
+
+def test_every_statement_of_claims_md_is_a_registered_claim():
+    covered = {n for claim in report.CLAIMS.values() for n in claim.statements}
+    assert covered == set(range(1, STATEMENTS + 1))
+    assert all(claim.statements for claim in report.CLAIMS.values())
