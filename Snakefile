@@ -2,6 +2,8 @@
 
     snakemake --cores all                       # paper scale → results/paper/
     snakemake --cores 2 --config scale=quick    # the same DAG, tiny → results/quick/
+    snakemake --cores 2 rip                     # one paper (rip, survey, lorenzen, goldfeld,
+                                                # chelombiev, compare): its items and report
     snakemake --report results/paper/report.html  # every figure and table, with captions
 
 Stages: data → train (all repetitions batched) → estimate (one MI file per experiment and
@@ -30,6 +32,7 @@ wildcard_constraints:
     measure=alternatives(SPEC.measures),
     figure=alternatives(item_ids("figure")),
     table=alternatives(item_ids("table")),
+    paper=alternatives(reproduction.PAPERS),
 
 
 include: "workflow/rules/data.smk"
@@ -50,3 +53,15 @@ rule all:
     dataset, and the reproduction report."""
     input:
         final_outputs(),
+
+
+for _paper in reproduction.PAPERS:
+
+    rule:
+        """One paper: its configured figures and tables and its reproduction report
+        (``snakemake --cores 2 rip``)."""
+        name:
+            _paper
+        localrule: True
+        input:
+            paper_outputs(_paper),

@@ -176,9 +176,8 @@ def test_report_lists_paper_ours_and_verdict_with_provenance(tmp_path):
     _write(_mi(i_xt), mi_file(tmp_path, "szt-tanh", SMALL_BINS))
     ids = ["goldfeld/fig1:small-bin-limit", "rip/fig1:score", "rip/fig17:score-relu",
            "rip/fig17:score-tanh"]
-    md, *papers = (p for p in report.write(ids, tmp_path) if p.suffix == ".md")
-    assert papers == [report.paper_file(tmp_path, p) for p in report.PAPERS]
-    assert md == report.report_file(tmp_path)
+    md, csv, txt = report.write(ids, tmp_path)
+    assert [md, csv, txt] == report.report_files(tmp_path)
     text = md.read_text()
     rows = [line for line in text.splitlines()  # the claims' rows: their first cell an item
             if line.startswith("| ") and "/" in line.split(" | ")[0]]
@@ -272,16 +271,20 @@ def test_not_measurable_and_unbuilt_claims_are_counted_never_dropped(tmp_path, m
     assert "| survey | 1 | 0 | 0 | 0 | 0 | 1 |" in text  # registered, measurable here, ...
     assert "| rip | 2 | 2 | 1 | 0 | 1 | 0 |" in text and "| all | 3 | 2 | 1 | 0 | 1 | 1 |" in text
     assert f"- `{claim.id}` (test), not measurable: needs the paper's unpublished" in text
+    assert set(paths) == set(report.report_files(tmp_path))
+    paths = report.write([claim.id], tmp_path, paper="survey")
+    assert paths == report.paper_files(tmp_path, "survey")
     survey = report.paper_file(tmp_path, "survey").read_text()
+    assert "| survey | 1 | 0 | 0 | 0 | 0 | 1 |" in survey
     assert "| survey/snr |  | epoch of the SNR's regime change | 400.0 |" in survey
     assert "| rip/fig1" not in survey
+    assert paths[1].read_text().splitlines()[1].startswith(f"{claim.id},")
     csv = report.report_file(tmp_path).with_suffix(".csv").read_text().splitlines()
     assert csv[0].startswith("claim,statements,item,source,quantity,paper,ours,ours_low,ours_high")
     assert len(csv) == 4 and any("2 repetitions" in row for row in csv)
     summary = report.report_file(tmp_path).with_suffix(".txt")
     assert "3 claims of the papers, 2 measurable here" in summary.read_text()
     assert rst_problems(summary) == []  # the HTML report's caption
-    assert set(paths) == set(report.report_files(tmp_path))
 
 
 def test_fingerprint_follows_each_claims_statement_and_code(monkeypatch):
@@ -311,3 +314,13 @@ def test_every_statement_of_claims_md_is_a_registered_claim():
     covered = {n for claim in report.CLAIMS.values() for n in claim.statements}
     assert covered == set(range(1, STATEMENTS + 1))
     assert all(claim.statements for claim in report.CLAIMS.values())
+
+
+def test_a_papers_report_takes_its_own_claims_only(tmp_path):
+    _write(_metrics([0.96, 0.98]), run_file(tmp_path, "szt-tanh", "metrics"))
+    with pytest.raises(ValueError, match="claims of other papers given: .'rip/fig1:score'"):
+        report.write(["rip/fig1:score"], tmp_path, paper="survey")
+    with pytest.raises(ValueError, match="paper must be one of rip, survey"):
+        report.write(["rip/fig1:score"], tmp_path, paper="ripp")
+    assert report.write(["rip/fig1:score"], tmp_path, paper="rip") == report.paper_files(
+        tmp_path, "rip")

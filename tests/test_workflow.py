@@ -14,6 +14,7 @@ import xarray as xr
 from ibrepro.config import load_file
 from ibrepro.estimators import get
 from ibrepro.figures import get as get_item
+from ibrepro.report import CLAIMS
 
 pytestmark = pytest.mark.workflow
 
@@ -98,6 +99,14 @@ def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
     assert target.exists() and scheduled(built) == {}
 
 
+def report_jobs(reads) -> dict[str, list[str]]:
+    """The report jobs that rerun when the claims for which ``reads(claim)`` holds see a changed
+    input: the whole report and the report of each of their papers."""
+    papers = sorted({c.paper_key for c in CLAIMS.values() if reads(c)})
+    return {"reproduction": ["results/quick/report/reproduction.md"] if papers else [],
+            "paper_report": [f"results/quick/report/{p}.md" for p in papers]}
+
+
 def scheduled_after_editing(root: Path, module: str) -> dict[str, list[str]]:
     """``scheduled`` once the file ``module`` (under ``root``) has an edit, undone after."""
     path = root / module
@@ -114,9 +123,13 @@ def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(bu
     pruned = SPEC.pruning["estimator"] in BINNING  # the pruning loop estimates by binning
     readers = {item for item in SPEC.figures if any(s in BINNING for _, s in get_item(item).mi)
                or (pruned and get_item(item).pruning)}
-    # no data or train job; figure and table jobs only for the items reading a binning estimate
-    assert set(jobs) == {"estimate", "reproduction", *(["prune"] if pruned else []),
-                         *(get_item(i).kind for i in readers)}
+    reports = report_jobs(lambda c: any(s in BINNING for _, s in c.mi)
+                          or (pruned and c.pruning))
+    # no data or train job; figure and table jobs only for the items reading a binning
+    # estimate, and the reports of the claims reading one
+    assert set(jobs) == {"estimate", "reproduction", "paper_report",
+                         *(["prune"] if pruned else []), *(get_item(i).kind for i in readers)}
+    assert sorted(p for p in jobs["paper_report"] if p.endswith(".md")) == reports["paper_report"]
     # every built MI file of a binning estimator, and nothing else
     assert sorted(jobs["estimate"]) == sorted(
         f"results/quick/mi/{e}/{s}.nc" for e, s in SPEC.mi_pairs() if s in BINNING)
@@ -130,12 +143,18 @@ def test_editing_the_binning_module_reruns_only_binning_estimates_and_readers(bu
 
 
 def test_editing_the_clustering_module_reruns_only_the_measures_and_their_readers(built):
-    """The measure files, the items that read them, and the item that calls the module itself
-    (goldfeld/fig8's input pixels, declared in its ``uses``): no estimate, no other item."""
+    """The measure files, the items and claims that read them, and the item that calls the
+    module itself (goldfeld/fig8's input pixels, declared in its ``uses``): no estimate, no
+    other item."""
     jobs = scheduled_after_editing(built, "src/ibrepro/estimators/clustering.py")
     readers = {item for item in SPEC.figures if get_item(item).measures
                or "ibrepro.estimators.clustering" in get_item(item).uses}
-    assert set(jobs) == {"measure", *(get_item(i).kind for i in readers)}
+    reports = report_jobs(lambda c: c.measures
+                          or "ibrepro.estimators.clustering" in c.uses)
+    assert set(jobs) == {"measure", *(get_item(i).kind for i in readers),
+                         *(rule for rule, outputs in reports.items() if outputs)}
+    assert (sorted(p for p in jobs.get("paper_report", []) if p.endswith(".md"))
+            == reports["paper_report"])
     assert sorted(jobs["measure"]) == sorted(
         f"results/quick/measures/{e}/{m}.nc" for e, m in SPEC.measure_pairs())
     rendered = {re.sub(r"^results/quick/(figures|tables)/|\.(png|csv)$", "", p)

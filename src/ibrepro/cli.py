@@ -101,7 +101,7 @@ def _render(args) -> None:
 def _report(args) -> None:
     from ibrepro import papers, report  # noqa: F401  (papers registers every paper's claims)
 
-    for path in report.write(args.claims, args.results, unbuilt=args.unbuilt):
+    for path in report.write(args.claims, args.results, unbuilt=args.unbuilt, paper=args.paper):
         print(path)
 
 
@@ -205,6 +205,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("claims", nargs="*", metavar="CLAIM_ID", help="claims to evaluate")
     p.add_argument("--unbuilt", nargs="*", default=[], metavar="CLAIM_ID",
                    help="claims listed as not measured: the config builds not all their inputs")
+    p.add_argument("--paper", help="write only this paper's report (<paper>.md, .csv) of its "
+                                   "claims given: rip, survey, lorenzen, chelombiev, goldfeld or "
+                                   "compare")
     p = command("provenance", _provenance, "print the chain from an output back to its datasets")
     p.add_argument("file", help="a .nc, figure (.png/.pdf/.txt) or table (.csv/.md/.txt)")
     p = command("check", _check, "validate a config file and print a summary")

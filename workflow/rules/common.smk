@@ -55,12 +55,15 @@ def item_ids(kind):
 def final_outputs():
     """The targets of the workflow: the configured items, the MI and measure files that
     ``config.yaml: estimates`` selects (``Spec.mi_pairs``, ``Spec.measure_pairs``), every
-    dataset and the reproduction report."""
+    dataset, the reproduction report and each paper's."""
     items = [str(p) for item in SPEC.figures for p in figures.output_paths(item, RESULTS)]
     mi = [str(paths.mi_file(RESULTS, e, s)) for e, s in SPEC.mi_pairs()]
     measured = [str(paths.measure_file(RESULTS, e, m)) for e, m in SPEC.measure_pairs()]
     data = [str(paths.dataset_file(RESULTS, d)) for d in SPEC.datasets]
-    return items + mi + measured + data + [str(p) for p in reproduction.report_files(RESULTS)]
+    papers_ = [str(p) for paper in reproduction.PAPERS
+               for p in reproduction.paper_files(RESULTS, paper)]
+    return (items + mi + measured + data + papers_
+            + [str(p) for p in reproduction.report_files(RESULTS)])
 
 
 def dataset_spec(wildcards):
@@ -161,10 +164,30 @@ def report_inputs(wildcards):
     return {name: str(p) for name, p in reproduction.input_paths(CLAIMS, RESULTS).items()}
 
 
-def report_options():
-    """``--unbuilt`` and the claims whose inputs the config does not build, if any."""
-    unbuilt = [c for c in papers.CLAIMS if c not in CLAIMS]
+def paper_claims(paper):
+    """The configured claims of one paper."""
+    return [c for c in CLAIMS if c.startswith(f"{paper}/")]
+
+
+def paper_report_inputs(wildcards):
+    """Every file one paper's configured claims read."""
+    claims = paper_claims(wildcards.paper)
+    return {name: str(p) for name, p in reproduction.input_paths(claims, RESULTS).items()}
+
+
+def report_options(paper=None):
+    """``--unbuilt`` and the claims (of ``paper``, or all) whose inputs the config does not
+    build, if any."""
+    unbuilt = [c for c in papers.CLAIMS if c not in CLAIMS
+               and (paper is None or c.startswith(f"{paper}/"))]
     return f"--unbuilt {' '.join(unbuilt)}" if unbuilt else ""
+
+
+def paper_outputs(paper):
+    """A paper's target (``snakemake <paper>``): its configured items and its report."""
+    items = [str(p) for item in SPEC.figures if item.startswith(f"{paper}/")
+             for p in figures.output_paths(item, RESULTS)]
+    return items + [str(p) for p in reproduction.paper_files(RESULTS, paper)]
 
 
 def report_root(wildcards, output):

@@ -1,6 +1,6 @@
 rule reproduction:
     """The reproduction report: every registered claim, the paper's value against ours with a
-    verdict where the config builds its inputs, a summary per paper, and one file per paper."""
+    verdict where the config builds its inputs, and a summary per paper."""
     input:
         unpack(report_inputs),
     output:
@@ -9,7 +9,6 @@ rule reproduction:
         csv=report(str(reproduction.report_file(RESULTS).with_suffix(".csv")),
                    caption="../report/reproduction.rst", category="0. reproduction"),
         summary=str(reproduction.report_file(RESULTS).with_suffix(".txt")),
-        papers=[str(reproduction.paper_file(RESULTS, p)) for p in reproduction.PAPERS],
     params:
         claims=" ".join(CLAIMS),
         unbuilt=report_options(),
@@ -22,3 +21,26 @@ rule reproduction:
     shell:
         "python -m ibrepro report --results {params.results} {params.claims} {params.unbuilt}"
         " > {log} 2>&1"
+
+
+rule paper_report:
+    """One paper's reproduction report (its claims only: ``snakemake <paper>`` builds its
+    inputs and nothing of the other papers)."""
+    input:
+        unpack(paper_report_inputs),
+    output:
+        md=f"{RESULTS}/report/{{paper}}.md",
+        csv=f"{RESULTS}/report/{{paper}}.csv",
+    params:
+        claims=lambda wildcards: " ".join(paper_claims(wildcards.paper)),
+        unbuilt=lambda wildcards: report_options(wildcards.paper),
+        fingerprint=lambda wildcards: reproduction.fingerprint(
+            [c for c in papers.CLAIMS if c.startswith(f"{wildcards.paper}/")]),
+        results=report_root,
+    log:
+        f"{RESULTS}/logs/report/{{paper}}.log",
+    conda:
+        ENV
+    shell:
+        "python -m ibrepro report --paper {wildcards.paper} --results {params.results}"
+        " {params.claims} {params.unbuilt} > {log} 2>&1"

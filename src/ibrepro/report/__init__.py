@@ -30,7 +30,14 @@ from ibrepro.report.registry import (
     input_paths,
     register,
 )
-from ibrepro.report.writer import PAPERS, paper_file, report_file, report_files, statement_numbers
+from ibrepro.report.writer import (
+    PAPERS,
+    paper_file,
+    paper_files,
+    report_file,
+    report_files,
+    statement_numbers,
+)
 
 REPORT_MODULES = ("ibrepro.report", "ibrepro.report.registry", "ibrepro.report.writer",
                   "ibrepro.figures.save")
@@ -62,17 +69,25 @@ def fingerprint(claim_ids=None) -> str:
     return source_fingerprint(modules, {"claims": [_declaration(c) for c in claims]})
 
 
-def write(claim_ids, results_root: str | Path, *, unbuilt=()) -> list[Path]:
+def write(claim_ids, results_root: str | Path, *, unbuilt=(), paper: str | None = None
+          ) -> list[Path]:
     """Evaluate ``claim_ids`` on ``results_root`` and write the report's files (``writer``),
     atomically, with provenance (the claims and their input checksums); the ``unbuilt`` claims
-    (their inputs not in the config) are listed as not measured, saying why."""
+    (their inputs not in the config) are listed as not measured, saying why. With ``paper``,
+    the claims are that paper's and its own files are written (``writer.write_paper``)."""
+    if paper is not None and paper not in PAPERS:
+        raise ValueError(f"report: paper must be one of {', '.join(PAPERS)}, got {paper!r}")
     results = evaluate(claim_ids, results_root, unbuilt=unbuilt)
     provenance = provenance_attrs(spec={"claims": list(claim_ids)},
                                   inputs=input_paths(claim_ids, results_root))
-    return writer.write(results, results_root, provenance=provenance)
+    if paper is None:
+        return writer.write(results, results_root, provenance=provenance)
+    if other := [r.claim.id for r in results if r.claim.paper_key != paper]:
+        raise ValueError(f"report of paper {paper!r}: claims of other papers given: {other}")
+    return writer.write_paper(results, results_root, paper, provenance=provenance)
 
 
 __all__ = ["CLAIMS", "PAPERS", "VERDICTS", "AtLeast", "AtMost", "Claim", "InRange", "Measured",
            "Result", "Within", "category", "configured", "evaluate", "fingerprint",
-           "input_paths", "paper_file", "register", "report_file", "report_files",
+           "input_paths", "paper_file", "paper_files", "register", "report_file", "report_files",
            "statement_numbers", "write"]

@@ -4,9 +4,10 @@ value against ours, with its rule and verdict, grouped by paper in FIGURES.md's 
 - ``reproduction.md``: a summary per paper (claims registered, measurable here, reproduced, not
   reproduced, not measured, not measurable), then a section per paper: its claims table and
   the reasons behind the claims that were not measured or are not measurable here;
-- ``<paper>.md``: that paper's section alone, with its summary row (docs/gallery/<paper>/);
 - ``reproduction.csv``: one row per claim, every field at full precision;
-- ``reproduction.txt``: the summary as reStructuredText (the HTML report's caption).
+- ``reproduction.txt``: the summary as reStructuredText (the HTML report's caption);
+- ``<paper>.md`` and ``<paper>.csv``: one paper's section alone with its summary row, and its
+  rows (``write_paper``: the per-paper target, ``snakemake <paper>``, evaluates only its claims).
 """
 
 from __future__ import annotations
@@ -40,10 +41,15 @@ def paper_file(results_root: str | Path, paper: str) -> Path:
 
 
 def report_files(results_root: str | Path) -> list[Path]:
-    """Every file ``write`` writes: ``reproduction.{md,csv,txt}``, then one ``.md`` per paper."""
+    """The files ``write`` writes: ``reproduction.{md,csv,txt}``."""
     md = report_file(results_root)
-    return [md, md.with_suffix(".csv"), md.with_suffix(".txt"),
-            *(paper_file(results_root, p) for p in PAPERS)]
+    return [md, md.with_suffix(".csv"), md.with_suffix(".txt")]
+
+
+def paper_files(results_root: str | Path, paper: str) -> list[Path]:
+    """The files ``write_paper`` writes: ``<paper>.md`` and ``<paper>.csv``."""
+    md = paper_file(results_root, paper)
+    return [md, md.with_suffix(".csv")]
 
 
 def order(paper: str) -> int:
@@ -183,14 +189,23 @@ def write(results: list[Result], results_root: str | Path, *,
         md += paper_section(paper, rs)
     texts = ["\n".join([*md, comment, ""]), _csv(results),
              "\n".join([rst_safe(sentence), "", *_rst_table(summary), ""])]
-    for paper in PAPERS:
-        rs = [r for r in results if r.claim.paper_key == paper]
-        row = [summary[[s["paper"] for s in summary].index(paper)]]
-        texts.append("\n".join([
-            f"# Reproduction report: {paper} ({scale} scale)", "",
-            *_markdown_table(list(row[0]), [list(row[0].values())]), "",
-            *paper_section(paper, rs, heading=False), comment, ""]))
-    paths = report_files(results_root)
+    return _write_texts(texts, report_files(results_root))
+
+
+def write_paper(results: list[Result], results_root: str | Path, paper: str, *,
+                provenance: dict[str, str]) -> list[Path]:
+    """Write ``paper_files`` of one paper's ``results`` under ``results_root``, atomically,
+    with ``provenance``: its summary row, its section and its CSV rows."""
+    scale = Path(results_root).name
+    row = {"paper": paper, **counts(results)}
+    comment = f"<!-- provenance: {provenance_json(provenance)} -->"
+    md = "\n".join([f"# Reproduction report: {paper} ({scale} scale)", "",
+                    *_markdown_table(list(row), [list(row.values())]), "",
+                    *paper_section(paper, results, heading=False), comment, ""])
+    return _write_texts([md, _csv(results)], paper_files(results_root, paper))
+
+
+def _write_texts(texts: list[str], paths: list[Path]) -> list[Path]:
     for text, path in zip(texts, paths, strict=True):
         write_text(text, path)
     return paths
