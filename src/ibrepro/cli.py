@@ -105,6 +105,13 @@ def _report(args) -> None:
         print(path)
 
 
+def _gallery(args) -> None:
+    from ibrepro import gallery, papers  # noqa: F401  (papers registers the items)
+
+    for path in gallery.write(args.results, args.out):
+        print(path)
+
+
 def _provenance(args) -> None:
     from ibrepro.provenance import chain
 
@@ -208,6 +215,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", help="write only this paper's report (<paper>.md, .csv) of its "
                                    "claims given: rip, survey, lorenzen, chelombiev, goldfeld or "
                                    "compare")
+    p = command("gallery", _gallery, "copy built figures and paper reports into docs/gallery")
+    p.add_argument("--results", required=True, help="results root, e.g. results/paper")
+    p.add_argument("--out", default="docs/gallery", help="the gallery folder")
     p = command("provenance", _provenance, "print the chain from an output back to its datasets")
     p.add_argument("file", help="a .nc, figure (.png/.pdf/.txt) or table (.csv/.md/.txt)")
     p = command("check", _check, "validate a config file and print a summary")

@@ -1,0 +1,47 @@
+"""The gallery: a results tree's figures (with provenance), captions and paper reports, copied
+into docs/gallery with a README of every claim (paper, ours, verdict)."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from ibrepro import gallery, provenance, report
+from ibrepro.figures.registry import output_paths
+from ibrepro.figures.save import new_figure, save_figure
+from ibrepro.paths import run_file
+
+
+def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
+    results, out = tmp_path / "results" / "paper", tmp_path / "gallery"
+    acc = np.array([[[1.0, 0.96]], [[1.0, 0.98]]])  # (rep, epoch, split): final test 0.97
+    dims = ("rep", "epoch", "split")
+    metrics = xr.Dataset({"accuracy": (dims, acc), "loss": (dims, np.ones_like(acc))},
+                         coords={"rep": [0, 1], "epoch": [8000], "split": ["train", "test"]})
+    path = run_file(results, "szt-tanh", "metrics")
+    path.parent.mkdir(parents=True)
+    metrics.to_netcdf(path)
+    report.write(["rip/fig1:score"], results, paper="rip")
+    fig, _ = new_figure()
+    stem = output_paths("rip/fig1", results)[0].with_suffix("")
+    stem.parent.mkdir(parents=True)
+    save_figure(fig, stem, title="rip/fig1", caption="First paragraph.\n\nMore.",
+                provenance=provenance.provenance_attrs(spec={"item": "rip/fig1"}))
+    paths = gallery.write(results, out)
+    assert out / "rip" / "fig1.png" in paths and out / "README.md" in paths
+    assert provenance.read(out / "rip" / "fig1.png")["spec"] == {"item": "rip/fig1"}
+    assert json.loads((out / "rip" / "fig1.provenance.json").read_text())["spec"] == {
+        "item": "rip/fig1"}
+    assert (out / "rip" / "fig1.txt").read_text() == "First paragraph.\n\nMore.\n"
+    readme = (out / "README.md").read_text()
+    assert "| `rip/fig1:score` | 5 | 0.9707 | 0.97 | " in readme
+    assert "![rip/fig1](rip/fig1.png)" in readme and "First paragraph." in readme
+    assert "Not in the gallery" in readme and "rip/fig2" in readme  # not built
+    assert "## survey" not in readme  # no report of that paper under results
+    assert "reproduced" in (out / "rip" / "report.md").read_text()
+
+
+def test_gallery_needs_a_paper_report(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no paper report"):
+        gallery.write(tmp_path, tmp_path / "gallery")
