@@ -92,9 +92,13 @@ def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
     target = built / "results/quick/mi/szt-tanh/bin-size-0.3.nc"  # one reader: a cheap rebuild
     target.unlink()
     jobs = scheduled(built)
-    assert jobs == {"estimate": ["results/quick/mi/szt-tanh/bin-size-0.3.nc"],
-                    "figure": [f"results/quick/figures/rip/fig1{suffix}"
-                               for suffix in (".png", ".pdf", ".txt")]}
+    reports = report_jobs(lambda c: ("szt-tanh", "bin-size-0.3") in c.mi)
+    assert reports["paper_report"] == ["results/quick/report/rip.md"]  # rip's bin-size claims
+    assert {rule: [p for p in outputs if p.endswith(".md")] if rule in reports else outputs
+            for rule, outputs in jobs.items()} == {
+        "estimate": ["results/quick/mi/szt-tanh/bin-size-0.3.nc"],
+        "figure": [f"results/quick/figures/rip/fig1{s}" for s in (".png", ".pdf", ".txt")],
+        **reports}
     snakemake(built, "--cores", "2", *QUICK)
     assert target.exists() and scheduled(built) == {}
 
