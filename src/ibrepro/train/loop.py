@@ -72,7 +72,7 @@ def require_image_shape(spec: Experiment, image_shape: tuple[int, int, int] | No
 
 
 
-def make_engine(spec: Experiment, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
+def make_engine(spec: Experiment | dict, x: np.ndarray, y: np.ndarray, train_mask: np.ndarray,
                 seeds: list[int], device: torch.device, *, engine: str = "auto",
                 image_shape: tuple[int, int, int] | None = None,
                 record_samples: np.ndarray | None = None):
@@ -81,6 +81,7 @@ def make_engine(spec: Experiment, x: np.ndarray, y: np.ndarray, train_mask: np.n
     ``cpu`` and ``torch`` force one."""
     from ibrepro.train.engine_cpu import CpuEngine, unsupported
 
+    spec = Experiment.of(spec)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     reason = unsupported(spec) if device.type == "cpu" else "it runs on the CPU only"
