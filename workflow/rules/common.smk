@@ -159,33 +159,36 @@ def report_category(wildcards):
 CLAIMS = reproduction.configured(SPEC.experiments, SPEC.estimators, SPEC.datasets, SPEC.measures)
 
 
+def of_paper(ids, paper=None):
+    """The item or claim IDs (``<paper>/...``) of ``paper``; all of them for None."""
+    return [i for i in ids if paper is None or i.split("/", 1)[0] == paper]
+
+
+def claim_inputs(claims):
+    """Every file the claims read (``ibrepro.report.input_paths``), by name."""
+    return {name: str(p) for name, p in reproduction.input_paths(claims, RESULTS).items()}
+
+
 def report_inputs(wildcards):
-    """Every file the configured claims read (``ibrepro.report.input_paths``)."""
-    return {name: str(p) for name, p in reproduction.input_paths(CLAIMS, RESULTS).items()}
-
-
-def paper_claims(paper):
-    """The configured claims of one paper."""
-    return [c for c in CLAIMS if c.startswith(f"{paper}/")]
+    """Every file the configured claims read."""
+    return claim_inputs(CLAIMS)
 
 
 def paper_report_inputs(wildcards):
     """Every file one paper's configured claims read."""
-    claims = paper_claims(wildcards.paper)
-    return {name: str(p) for name, p in reproduction.input_paths(claims, RESULTS).items()}
+    return claim_inputs(of_paper(CLAIMS, wildcards.paper))
 
 
 def report_options(paper=None):
     """``--unbuilt`` and the claims (of ``paper``, or all) whose inputs the config does not
     build, if any."""
-    unbuilt = [c for c in papers.CLAIMS if c not in CLAIMS
-               and (paper is None or c.startswith(f"{paper}/"))]
+    unbuilt = [c for c in of_paper(papers.CLAIMS, paper) if c not in CLAIMS]
     return f"--unbuilt {' '.join(unbuilt)}" if unbuilt else ""
 
 
 def paper_outputs(paper):
     """A paper's target (``snakemake <paper>``): its configured items and its report."""
-    items = [str(p) for item in SPEC.figures if item.startswith(f"{paper}/")
+    items = [str(p) for item in of_paper(SPEC.figures, paper)
              for p in figures.output_paths(item, RESULTS)]
     return items + [str(p) for p in reproduction.paper_files(RESULTS, paper)]
 

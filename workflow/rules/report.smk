@@ -32,10 +32,10 @@ rule paper_report:
         md=f"{RESULTS}/report/{{paper}}.md",
         csv=f"{RESULTS}/report/{{paper}}.csv",
     params:
-        claims=lambda wildcards: " ".join(paper_claims(wildcards.paper)),
+        claims=lambda wildcards: " ".join(of_paper(CLAIMS, wildcards.paper)),
         unbuilt=lambda wildcards: report_options(wildcards.paper),
         fingerprint=lambda wildcards: reproduction.fingerprint(
-            [c for c in papers.CLAIMS if c.startswith(f"{wildcards.paper}/")]),
+            of_paper(papers.CLAIMS, wildcards.paper)),
         results=report_root,
     log:
         f"{RESULTS}/logs/report/{{paper}}.log",
