@@ -166,3 +166,34 @@ def test_estimates_list_keeps_its_experiments_in_full_plus_what_the_figures_read
 def test_estimates_names_the_bad_value(value, message):
     with pytest.raises(ConfigError, match=message):
         load({**CONFIG, "estimates": {"paper": value}})
+
+
+def test_skip_gpu_owed_leaves_out_those_runs_and_everything_that_reads_them():
+    """What a CPU-only machine builds: no item and no claim reads a skipped experiment; the
+    claims left out are the report's not-measured ones (``report_options`` in the workflow)."""
+    from ibrepro.papers import CLAIMS, ITEMS
+    from ibrepro.report import configured
+
+    full, cpu = load(CONFIG), load({**CONFIG, "skip": "gpu-owed"})
+    owed = set(CONFIG["gpu_owed"])
+    assert set(cpu.skipped) == owed and not owed & set(cpu.experiments)
+    assert set(full.experiments) - set(cpu.experiments) == owed
+    assert set(cpu.figures) == {i for i in full.figures if not ITEMS[i].experiments & owed}
+    assert {"lorenzen/fig4", "goldfeld/table1"} <= set(full.figures) - set(cpu.figures)
+    claims = set(configured(cpu.experiments, cpu.estimators, cpu.datasets, cpu.measures))
+    assert claims and all(not set(CLAIMS[c].experiments) & owed for c in claims)
+    assert {e for e, _ in cpu.mi_pairs()} <= set(cpu.experiments)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"skip": ["szt-tahn"]}, r"config\.skip: 'szt-tahn' is not an experiment; defined: "),
+    ({"skip": "gpu"}, r"config\.skip: 'gpu' is not 'gpu-owed' or a list of experiment names"),
+    ({"gpu_owed": ["cnn"]}, r"config\.gpu_owed: 'cnn' is not an experiment"),
+    ({"skip": ["szt-relu-tanh"], "figures": ["rip/fig2"]},
+     r"config\.figures: rip/fig2 reads szt-relu-tanh, which config\.skip leaves out"),
+    ({"skip": ["szt-relu"], "estimates": {"paper": ["szt-relu"]}},
+     r"config\.estimates\.paper: 'szt-relu' is left out by config\.skip"),
+])
+def test_skip_names_the_bad_value(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        load({**CONFIG, **changes})

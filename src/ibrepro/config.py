@@ -39,6 +39,7 @@ class Spec:
     estimates: tuple[str, ...] | None = None  # experiments estimated in full; None = all
     early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
     pruning: dict = field(default_factory=dict)  # {"estimator", "threshold", "prunable_from"}
+    skipped: tuple[str, ...] = ()  # experiments config.skip leaves out (not in experiments)
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
@@ -130,8 +131,17 @@ def load(config: dict) -> Spec:
         if exp.get("dataset") not in datasets:
             problems.append(f"config.experiments.{name}.dataset: {exp.get('dataset')!r} is not "
                             f"a dataset; defined: {', '.join(sorted(datasets))}")
-    items = list(papers.ITEMS) if config["figures"] == "all" else config["figures"]
+    skipped = _skipped(config, problems)
+    experiments = {name: exp for name, exp in experiments.items() if name not in skipped}
+    if config["figures"] == "all":
+        items = [i for i, item in papers.ITEMS.items() if not item.experiments & skipped]
+    else:
+        items = config["figures"]
     for item_id in items:
+        if item_id in papers.ITEMS and (left_out := papers.ITEMS[item_id].experiments & skipped):
+            problems.append(f"config.figures: {item_id} reads {', '.join(sorted(left_out))}, "
+                            f"which config.skip leaves out; drop it from one of the two")
+            continue
         problems.extend(_figure_problems(item_id, experiments, estimator_specs, measure_specs,
                                          datasets))
     if config["pruning"]["estimator"] not in estimator_specs:
@@ -140,7 +150,10 @@ def load(config: dict) -> Spec:
     in_full = config["estimates"][config["scale"]]
     problems.extend(f"config.estimates.{config['scale']}: {e!r} is not an experiment; defined: "
                     f"{', '.join(sorted(experiments))}"
-                    for e in ([] if in_full == "all" else in_full) if e not in experiments)
+                    for e in ([] if in_full == "all" else in_full)
+                    if e not in config["experiments"])
+    problems.extend(f"config.estimates.{config['scale']}: {e!r} is left out by config.skip"
+                    for e in ([] if in_full == "all" else in_full) if e in skipped)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return Spec(scale=config["scale"], device=config["device"],
@@ -149,7 +162,23 @@ def load(config: dict) -> Spec:
                 figures=tuple(items), measures=measure_specs,
                 estimates=None if in_full == "all" else tuple(in_full),
                 early_stopping=_scaled(config["early_stopping"], config["scale"]),
-                pruning=config["pruning"])
+                pruning=config["pruning"], skipped=tuple(sorted(skipped)))
+
+
+def _skipped(config: dict, problems: list[str]) -> set[str]:
+    """The experiments ``config.skip`` leaves out (``gpu-owed``: those of ``gpu_owed``); names
+    that are not experiments are problems."""
+    defined = config["experiments"]
+    for e in config["gpu_owed"]:
+        if e not in defined:
+            problems.append(f"config.gpu_owed: {e!r} is not an experiment; defined: "
+                            f"{', '.join(sorted(defined))}")
+    skip = config["gpu_owed"] if config["skip"] == "gpu-owed" else config["skip"]
+    for e in skip:
+        if e not in defined:
+            problems.append(f"config.skip: {e!r} is not an experiment; defined: "
+                            f"{', '.join(sorted(defined))}")
+    return set(skip) & set(defined)
 
 
 def _scaled(entry: dict, scale: str) -> dict:
