@@ -1,0 +1,82 @@
+"""What the items owed to a GPU would cost on this CPU: one epoch measured, the run extrapolated.
+
+For every experiment the given items read (default: the paper-scale items that need a GPU in
+practice, issue 18: Lorenzen's MNIST nets and Goldfeld's MNIST CNN), the engine the workflow
+would pick here (``train.loop.make_engine``, ``auto``) trains all its repetitions for
+``--epochs`` epochs after one warm-up epoch (compiled code loaded, buffers touched), with the
+evaluation on every sample that each epoch's metrics need. Printed per experiment: seconds per
+epoch, and the run's total at that rate (``total_epochs`` epochs; bad-fit reruns, snapshot
+writing and estimators not included), then the sum.
+
+    python benchmarks/epoch_cost.py
+    python benchmarks/epoch_cost.py --items goldfeld/table1 --epochs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from ibrepro import data, papers
+from ibrepro.config import load_file
+from ibrepro.spec import Experiment
+from ibrepro.train.loop import make_engine, repetition_seeds, resolve_device
+
+GPU_OWED = ("lorenzen/fig4", "lorenzen/figB9", "lorenzen/figE13", "lorenzen/figF16",
+            "goldfeld/table1", "goldfeld/fig3", "goldfeld/fig7", "goldfeld/fig8",
+            "goldfeld/unit-slopes")
+
+
+def seconds_per_epoch(spec: Experiment, dataset, epochs: int) -> tuple[float, str]:
+    """Wall seconds per epoch of all repetitions of ``spec`` on the CPU, and the engine."""
+    x = dataset["x"].values.astype(np.float32)
+    y, split = dataset["y"].values, dataset["split"].values.astype(str)
+    image_shape = json.loads(dataset.attrs.get("image_shape", "null"))
+    samples = np.flatnonzero(split == spec.record_split) if spec.record_split else None
+    run = make_engine(spec, x, y, split == "train", repetition_seeds(spec.seed, spec.repetitions),
+                      resolve_device("cpu"), image_shape=image_shape and tuple(image_shape),
+                      record_samples=samples)
+    run.evaluate(0, True)
+    run.train_epoch(1, False)
+    start = time.perf_counter()
+    for epoch in range(2, epochs + 2):
+        run.train_epoch(epoch, False)
+    run.history_array()
+    return (time.perf_counter() - start) / epochs, type(run).__name__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", nargs="+", default=GPU_OWED)
+    parser.add_argument("--epochs", type=int, default=1, help="timed epochs per experiment")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    spec = load_file("config.yaml", scale="paper")
+    readers = [papers.ITEMS.lookup(item) for item in args.items]
+    experiments = list(dict.fromkeys(e for r in readers for e in r.experiments))
+    datasets: dict = {}
+    total = 0.0
+    print(f"{'experiment':30} {'engine':10} {'reps':>4} {'s/epoch':>8} {'epochs':>6} "
+          f"{'run (h)':>8}  read by")
+    for name in experiments:
+        experiment = Experiment.of(spec.experiments[name])
+        key = experiment.dataset
+        if key not in datasets:
+            datasets[key] = data.build(key, spec.datasets[key])
+        per_epoch, engine = seconds_per_epoch(experiment, datasets[key], args.epochs)
+        hours = per_epoch * experiment.total_epochs / 3600
+        total += hours
+        items = ", ".join(r.id for r in readers if name in r.experiments)
+        print(f"{name:30} {engine:10} {experiment.repetitions:4d} {per_epoch:8.2f} "
+              f"{experiment.total_epochs:6d} {hours:8.1f}  {items}", flush=True)
+    print(f"total: {total:.1f} h of training on this CPU ({args.threads} threads) for "
+          f"{len(experiments)} experiments")
+
+
+if __name__ == "__main__":
+    main()
