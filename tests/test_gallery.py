@@ -28,7 +28,11 @@ def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
     stem.parent.mkdir(parents=True)
     save_figure(fig, stem, title="rip/fig1", caption="First paragraph.\n\nMore.",
                 provenance=provenance.provenance_attrs(spec={"item": "rip/fig1"}))
+    table = output_paths("rip/table2", results)[1]
+    table.parent.mkdir(parents=True)
+    table.write_text("| a |\n| --- |\n| 1 |\n\nTable caption.\n\n<!-- provenance: {} -->\n")
     paths = gallery.write(results, out)
+    assert (out / "rip" / "table2.md").read_text() == table.read_text()  # provenance kept
     assert out / "rip" / "fig1.png" in paths and out / "README.md" in paths
     assert provenance.read(out / "rip" / "fig1.png")["spec"] == {"item": "rip/fig1"}
     assert json.loads((out / "rip" / "fig1.provenance.json").read_text())["spec"] == {
@@ -37,7 +41,10 @@ def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
     readme = (out / "README.md").read_text()
     assert "| `rip/fig1:score` | 5 | 0.9707 | 0.97 | " in readme
     assert "![rip/fig1](rip/fig1.png)" in readme and "First paragraph." in readme
+    assert "[rip/table2](rip/table2.md)" in readme and "Table caption." in readme
+    assert "provenance" not in readme.split("### rip/table2")[1].split("###")[0]
     assert "Not in the gallery" in readme and "rip/fig2" in readme  # not built
+    assert "rip/table1" in readme.split("Not in the gallery")[1]
     assert "## survey" not in readme  # no report of that paper under results
     assert "reproduced" in (out / "rip" / "report.md").read_text()
 

@@ -4,7 +4,8 @@ copied into the repository, so a reader sees the paper-scale reproduction withou
 ``ibrepro gallery --results results/paper --out docs/gallery`` writes, per paper with built
 outputs, ``<paper>/<item>.png`` (the PNG keeps its ``Provenance`` chunk: commit, config,
 inputs' checksums), ``<paper>/<item>.txt`` (its caption), ``<paper>/<item>.provenance.json``
-(the same provenance, readable without PIL), ``<paper>/report.md`` (the paper's reproduction
+(the same provenance, readable without PIL), ``<paper>/<table>.md`` (a table with its caption and
+provenance comment), ``<paper>/report.md`` (the paper's reproduction
 report, with its provenance comment), and ``README.md``: per paper, every claim with the
 paper's value, ours and the verdict, then links to the figures. Only files that exist are
 copied; the README says which configured items of a paper are not in the gallery.
@@ -75,13 +76,21 @@ def write(results_root: str | Path, out: str | Path) -> list[Path]:
                    *_claims_table(report.with_suffix(".csv")), ""]
         missing = []
         for item_id in sorted(i for i in ITEMS if i.startswith(f"{paper}/")):
-            if ITEMS.lookup(item_id).kind != "figure":
+            name = item_id.split("/", 1)[1]
+            if ITEMS.lookup(item_id).kind == "table":
+                table = output_paths(item_id, results_root)[1]  # .md, provenance inside
+                if not table.is_file():
+                    missing.append(item_id)
+                    continue
+                _copy(table, folder / f"{name}.md")
+                written.append(folder / f"{name}.md")
+                readme += [f"### {item_id}", "", f"[{item_id}]({paper}/{name}.md)", "",
+                           table.read_text().split("<!--")[0].strip(), ""]
                 continue
             png, _, caption = output_paths(item_id, results_root)
             if not png.is_file():
                 missing.append(item_id)
                 continue
-            name = item_id.split("/", 1)[1]
             targets = (folder / f"{name}.png", folder / f"{name}.txt",
                        folder / f"{name}.provenance.json")
             _copy(png, targets[0])
