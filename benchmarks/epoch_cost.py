@@ -10,6 +10,7 @@ writing and estimators not included), then the sum.
 
     python benchmarks/epoch_cost.py
     python benchmarks/epoch_cost.py --items goldfeld/table1 --epochs 1
+    python benchmarks/epoch_cost.py --experiments goldfeld-cnn lorenzen-mnist-conv
 """
 
 from __future__ import annotations
@@ -52,13 +53,17 @@ def seconds_per_epoch(spec: Experiment, dataset, epochs: int) -> tuple[float, st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", nargs="+", default=GPU_OWED)
+    parser.add_argument("--experiments", nargs="+",
+                        help="time only these of the items' experiments (the rest: not timed)")
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per experiment")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     spec = load_file("config.yaml", scale="paper")
     readers = [papers.ITEMS.lookup(item) for item in args.items]
-    experiments = list(dict.fromkeys(e for r in readers for e in r.experiments))
+    experiments = list(dict.fromkeys(e for r in readers for e in sorted(r.experiments)))
+    if args.experiments:
+        experiments = [e for e in experiments if e in args.experiments]
     datasets: dict = {}
     total = 0.0
     print(f"{'experiment':30} {'engine':10} {'reps':>4} {'s/epoch':>8} {'epochs':>6} "

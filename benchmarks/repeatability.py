@@ -21,20 +21,25 @@ import xarray as xr
 
 
 def compare_netcdf(a: Path, b: Path) -> list[tuple[str, float, bool]]:
-    """Per numeric variable of ``a``: (name, max |a - b| ignoring shared NaNs, identical)."""
+    """Per numeric variable of ``a``: (name, max |a - b| ignoring shared NaNs, identical), read
+    one slice of the first dimension at a time (a paper-scale activations file is ~7 GB)."""
     rows = []
     with xr.open_dataset(a) as first, xr.open_dataset(b) as second:
         for name, var in first.data_vars.items():
             if name not in second or not np.issubdtype(var.dtype, np.number):
                 continue
-            x, y = var.values, second[name].values
-            if x.shape != y.shape:
+            if var.shape != second[name].shape:
                 rows.append((name, float("inf"), False))
                 continue
-            both = ~(np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else np.ones(x.shape, bool)
-            diff = np.abs(x[both].astype(np.float64) - y[both].astype(np.float64))
-            rows.append((name, float(diff.max(initial=0.0)), bool(np.array_equal(x, y,
-                                                                                   equal_nan=True))))
+            slices = [{}] if var.ndim == 0 else [{var.dims[0]: i} for i in range(var.shape[0])]
+            largest, same = 0.0, True
+            for where in slices:
+                x, y = var[where].values, second[name][where].values
+                both = ~(np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else slice(None)
+                diff = np.abs(x[both].astype(np.float64) - y[both].astype(np.float64))
+                largest = max(largest, float(diff.max(initial=0.0)))
+                same &= bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
+            rows.append((name, largest, same))
     return rows
 
 
