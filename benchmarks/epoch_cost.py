@@ -1,7 +1,8 @@
 """What the items owed to a GPU would cost on this CPU: one epoch measured, the run extrapolated.
 
-For every experiment the given items read (default: the paper-scale items that need a GPU in
-practice, issue 18: Lorenzen's MNIST nets and Goldfeld's MNIST CNN), the engine the workflow
+For every experiment the given items read (default: the items that read a run of
+``config.yaml: gpu_owed``, those that need a GPU in practice: Lorenzen's MNIST nets and
+Goldfeld's MNIST CNNs), the engine the workflow
 would pick here (``train.loop.make_engine``, ``auto``) trains all its repetitions for
 ``--epochs`` epochs after one warm-up epoch (compiled code loaded, buffers touched), with the
 evaluation on every sample that each epoch's metrics need. Printed per experiment: seconds per
@@ -16,7 +17,6 @@ writing and estimators not included), then the sum.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
@@ -25,22 +25,16 @@ import torch
 from ibrepro import data, papers
 from ibrepro.config import load_file
 from ibrepro.spec import Experiment
+from ibrepro.train.experiment import TrainingInputs
 from ibrepro.train.loop import make_engine, repetition_seeds, resolve_device
-
-GPU_OWED = ("lorenzen/fig4", "lorenzen/figB9", "lorenzen/figE13", "lorenzen/figF16",
-            "goldfeld/table1", "goldfeld/fig3", "goldfeld/fig7", "goldfeld/fig8",
-            "goldfeld/unit-slopes")
 
 
 def seconds_per_epoch(spec: Experiment, dataset, epochs: int) -> tuple[float, str]:
     """Wall seconds per epoch of all repetitions of ``spec`` on the CPU, and the engine."""
-    x = dataset["x"].values.astype(np.float32)
-    y, split = dataset["y"].values, dataset["split"].values.astype(str)
-    image_shape = json.loads(dataset.attrs.get("image_shape", "null"))
-    samples = np.flatnonzero(split == spec.record_split) if spec.record_split else None
-    run = make_engine(spec, x, y, split == "train", repetition_seeds(spec.seed, spec.repetitions),
-                      resolve_device("cpu"), image_shape=image_shape and tuple(image_shape),
-                      record_samples=samples)
+    inputs = TrainingInputs.of(dataset, spec)
+    run = make_engine(spec, inputs.x.astype(np.float32), inputs.y, inputs.split == "train",
+                      repetition_seeds(spec.seed, spec.repetitions), resolve_device("cpu"),
+                      image_shape=inputs.image_shape, record_samples=inputs.record_samples)
     run.evaluate(0, True)
     run.train_epoch(1, False)
     start = time.perf_counter()
@@ -50,9 +44,16 @@ def seconds_per_epoch(spec: Experiment, dataset, epochs: int) -> tuple[float, st
     return (time.perf_counter() - start) / epochs, type(run).__name__
 
 
+def gpu_owed_items() -> list[str]:
+    """The items that read a run of ``config.yaml: gpu_owed``."""
+    owed = set(load_file("config.yaml", scale="paper", skip="gpu-owed").skipped)
+    return [item for item, reader in papers.ITEMS.items() if reader.experiments & owed]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", nargs="+", default=GPU_OWED)
+    parser.add_argument("--items", nargs="+",
+                        help="default: the items reading a run of config.yaml: gpu_owed")
     parser.add_argument("--experiments", nargs="+",
                         help="time only these of the items' experiments (the rest: not timed)")
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per experiment")
@@ -60,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     spec = load_file("config.yaml", scale="paper")
-    readers = [papers.ITEMS.lookup(item) for item in args.items]
+    readers = [papers.ITEMS.lookup(item) for item in args.items or gpu_owed_items()]
     experiments = list(dict.fromkeys(e for r in readers for e in sorted(r.experiments)))
     if args.experiments:
         experiments = [e for e in experiments if e in args.experiments]

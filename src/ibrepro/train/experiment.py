@@ -6,6 +6,7 @@ import dataclasses
 import json
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -21,6 +22,23 @@ from ibrepro.train.restart import train_with_restarts
 from ibrepro.train.schedule import recorded_epochs
 from ibrepro.train.single_neuron import train_neuron
 from ibrepro.train.writer import ActivationWriter, BackgroundWriter, WeightWriter
+
+
+class TrainingInputs(NamedTuple):
+    """What a run reads from its dataset file."""
+
+    x: np.ndarray  # [sample, feature] (images flattened)
+    y: np.ndarray  # [sample] class labels
+    split: np.ndarray  # [sample] "train" or "test"
+    image_shape: list[int] | None  # [C, H, W] of image datasets, else None
+    record_samples: np.ndarray | None  # indices of the samples recorded; None = all
+
+    @classmethod
+    def of(cls, data: xr.Dataset, spec: Experiment) -> TrainingInputs:
+        split = data["split"].values.astype(str)
+        return cls(data["x"].values, data["y"].values, split,
+                   json.loads(data.attrs.get("image_shape", "null")),
+                   np.flatnonzero(split == spec.record_split) if spec.record_split else None)
 
 
 def layer_names(spec: Experiment | dict) -> list[str]:
@@ -46,9 +64,7 @@ def run_experiment(spec: Experiment | dict, dataset_path: str | Path, activation
     one entry per repetition.
     """
     spec = Experiment.of(spec)
-    data = xr.load_dataset(dataset_path)
-    x, y = data["x"].values, data["y"].values
-    split = data["split"].values.astype(str)
+    x, y, split, image_shape, samples = TrainingInputs.of(xr.load_dataset(dataset_path), spec)
     torch_device = resolve_device(device)
     precision = "IEEE float32"
     if torch_device.type == "cuda":
@@ -61,12 +77,10 @@ def run_experiment(spec: Experiment | dict, dataset_path: str | Path, activation
     epochs = recorded_epochs(spec.total_epochs, snapshots=spec.snapshots,
                              record_epochs=spec.record_epochs)
     neuron = spec.trainer == "single-neuron"  # the neuron is its only (noisy) layer
-    image_shape = json.loads(data.attrs.get("image_shape", "null"))  # [C, H, W] of images
     widths = list(spec.hidden) if neuron else layer_widths(spec, int(y.max()) + 1, image_shape)
     conv = [dataclasses.asdict(layer) for layer in spec.conv]
     shapes = (parameter_shapes(image_shape, conv, spec.hidden, widths[-1])
               if conv else pairwise([x.shape[1], *widths]))
-    samples = np.flatnonzero(split == spec.record_split) if spec.record_split else None
     with ActivationWriter.create(
         activations_path, repetitions=spec.repetitions, epochs=epochs,
         layer_widths=widths, layer_names=layer_names(spec)[:len(widths)],
