@@ -4,7 +4,9 @@ Every NetCDF file present in both trees (runs, MI, measures, pruning) is compare
 variable: the largest absolute difference, and whether the two are bit-identical. Every paper
 report CSV present in both is compared claim by claim: the verdict, and our value. DESIGN.md
 promises the same numbers for the same config and seed on the same device; this prints what a
-second build on this machine gave, and exits non-zero when a verdict differs.
+second build on this machine gave, and exits non-zero when a verdict differs. Paper-scale
+builds delete the activations once read (``config.yaml: keep_activations``): build both with
+``snakemake --notemp`` to compare them too.
 
     python benchmarks/repeatability.py results/paper /path/to/second/results/paper
 """

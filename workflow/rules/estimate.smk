@@ -8,6 +8,7 @@ rule estimate:
     params:
         spec=estimator_spec,
         fingerprint=estimator_fingerprint,
+        run=run_fingerprint,
         device=SPEC.device,
         options=estimator_options,
     log:
@@ -15,6 +16,7 @@ rule estimate:
     benchmark:
         f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{estimator}}.tsv"
     threads: JOB_THREADS
+    priority: READER_PRIORITY
     resources:
         # each of the job's processes holds one block of one repetition (apply.BLOCK_BYTES,
         # 256 MiB of float32) and its temporaries, whatever the file's size

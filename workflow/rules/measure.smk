@@ -8,12 +8,14 @@ rule measure:
     params:
         spec=measure_spec,
         fingerprint=measure_fingerprint,
+        run=run_fingerprint,
         device=SPEC.device,
     log:
         f"{RESULTS}/logs/measure/{{experiment}}/{{measure}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/measure/{{experiment}}/{{measure}}.tsv"
     threads: JOB_THREADS
+    priority: READER_PRIORITY
     resources:
         mem_mb=4000,
         gpu=ESTIMATE_GPUS,  # on CUDA; 0 with device cpu

@@ -1,11 +1,12 @@
 rule train:
     """All repetitions of one experiment, trained as one batched network (GPU when present).
     The log holds the progress bar (epochs, ETA). weights.nc (every layer's parameters at the
-    snapshot epochs, 16 MB for 50 SZT nets) is written by every run."""
+    snapshot epochs, 16 MB for 50 SZT nets) is written by every run. activations.nc is deleted
+    once read where config.keep_activations says so (paper scale)."""
     input:
         dataset=experiment_dataset,
     output:
-        activations=f"{RESULTS}/runs/{{experiment}}/activations.nc",
+        activations=keep_or_temp(f"{RESULTS}/runs/{{experiment}}/activations.nc"),
         metrics=f"{RESULTS}/runs/{{experiment}}/metrics.nc",
         weights=f"{RESULTS}/runs/{{experiment}}/weights.nc",
     params:
