@@ -26,9 +26,10 @@ BINNING = [name for name, est in SPEC.estimators.items()
            if get(est["method"]).module == "ibrepro.estimators.binning"]
 
 
-def snakemake(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(root: Path, *args: str, check: bool = True, **env: str
+              ) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(root / "src"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env}
     result = subprocess.run([SNAKEMAKE, *args], cwd=root, env=env, capture_output=True,
                             text=True, timeout=1800)
     if check and result.returncode != 0:
@@ -86,6 +87,17 @@ def test_quick_scale_builds_every_target(built):
 
 def test_second_run_does_nothing(built):
     assert scheduled(built) == {}
+
+
+def test_building_the_dag_does_not_import_torch(built):
+    """Every snakemake call builds the DAG (each test here makes several); torch's import took
+    2.6 s of each, through the DAG's question whether an experiment is quantized and the code
+    fingerprints' module lookups."""
+    stderr = snakemake(built, "--dry-run", "--cores", "2", *QUICK,
+                       PYTHONPROFILEIMPORTTIME="1").stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "ibrepro.config" in imported and "torch" not in imported
 
 
 def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ibrepro.estimators.baseline import SHUFFLE_PARAM, split_shuffle
 from ibrepro.fingerprint import source_fingerprint
+from ibrepro.nets.precision import quantized
 from ibrepro.registry import Registry, check_params
 
 # what an estimator can need, and what provides it (``provides``)
@@ -93,8 +94,6 @@ def provides(experiment: Mapping[str, object]) -> set[str]:
     """What a run of the resolved ``experiment`` spec offers estimators (keys of :data:`NEEDS`):
     weights unless it has conv layers, noise when ``noise_std`` > 0, and the integer codes of
     a quantized net (``bits`` 4 or 8) or else the float activations."""
-    from ibrepro.nets.quantize import quantized  # imports torch: DAG time only, not in jobs
-
     offered = {"codes" if quantized(experiment.get("bits")) else "activations"}
     if not experiment.get("conv"):
         offered.add("weights")

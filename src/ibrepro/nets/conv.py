@@ -25,7 +25,8 @@ import torch.nn.functional as F
 
 from ibrepro.nets.counter_rng import Draws
 from ibrepro.nets.mlp import HIDDEN_ACTIVATIONS, INITS, SoftmaxOutput, check_hidden, propagate
-from ibrepro.nets.quantize import Quantizer, quantized, range_rule
+from ibrepro.nets.precision import quantized
+from ibrepro.nets.quantize import Quantizer, range_rule
 
 
 def conv_shapes(image_shape: Sequence[int], conv: Sequence[dict]) -> list[tuple[int, int, int]]:

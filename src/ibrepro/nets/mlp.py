@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from ibrepro.nets.constants import LEAKY_RELU_SLOPE
 from ibrepro.nets.counter_rng import Draws
-from ibrepro.nets.quantize import Quantizer, quantized, range_rule
+from ibrepro.nets.precision import quantized
+from ibrepro.nets.quantize import Quantizer, range_rule
 from ibrepro.nets.regularisation import weight_normalised
 
 PROBABILITY_FLOOR = 1e-7  # Keras' epsilon: quantized probabilities are floored before the log

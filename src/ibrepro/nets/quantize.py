@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import torch
 
-BITS = (4, 8, 32)  # config values; 32 = the float network, no quantizer
+from ibrepro.nets.precision import BITS, quantized
+
 RANGE_RULES = ("batch", "moving-average")
 EMA_DECAY = 0.999  # tfmo MovingAverageQuantizer's ema_decay
 INITIAL_RANGE = (-6.0, 6.0)  # tfmo MovingAverageQuantizer's initial min and max
@@ -34,13 +35,6 @@ def range_rule(activation: str) -> str:
     """The reference code's rule for a layer with ``activation`` (``softmax`` for the output):
     ``batch`` for tanh, ``moving-average`` for every other."""
     return "batch" if activation == "tanh" else "moving-average"
-
-
-def quantized(bits: int | None) -> bool:
-    """Whether ``bits`` (an experiment's ``bits``, None when absent) asks for quantizers."""
-    if bits is not None and bits not in BITS:
-        raise ValueError(f"bits must be one of {BITS} (32 = float network), got {bits!r}")
-    return bits is not None and bits < 32
 
 
 def step_size(low: torch.Tensor, high: torch.Tensor, bits: int) -> torch.Tensor:

@@ -13,7 +13,8 @@ import numpy as np
 
 from ibrepro.kernels import mlp as kernels
 from ibrepro.kernels.threads import over_repetitions
-from ibrepro.nets.quantize import quantized, range_rule
+from ibrepro.nets.precision import quantized
+from ibrepro.nets.quantize import range_rule
 from ibrepro.spec import Experiment
 
 ACTIVATIONS = {"linear": kernels.LINEAR, "tanh": kernels.TANH, "relu": kernels.RELU,

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 
 from ibrepro.atomic import atomic_path
-from ibrepro.nets.quantize import quantized, to_codes
+from ibrepro.nets.precision import quantized
+from ibrepro.nets.quantize import to_codes
 
 CODECS = {  # netCDF4 createVariable keywords by what is stored
     "lossless": {"compression": "zstd", "complevel": 1, "shuffle": True},
