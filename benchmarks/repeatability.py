@@ -36,7 +36,9 @@ def compare_netcdf(a: Path, b: Path) -> list[tuple[str, float, bool]]:
             slices = [{}] if var.ndim == 0 else [{var.dims[0]: i} for i in range(var.shape[0])]
             largest, same = 0.0, True
             for where in slices:
-                x, y = var[where].values, second[name][where].values
+                # at least 1-d: a 0-d slice (a scalar variable, or one row of a 1-d one) takes
+                # no mask
+                x, y = np.atleast_1d(var[where].values, second[name][where].values)
                 both = ~(np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else slice(None)
                 diff = np.abs(x[both].astype(np.float64) - y[both].astype(np.float64))
                 largest = max(largest, float(diff.max(initial=0.0)))

@@ -40,3 +40,16 @@ def test_a_changed_verdict_fails_and_a_changed_value_is_measured(tmp_path):
     assert out.returncode == 1
     assert "0.5" in out.stdout and " no" in out.stdout
     assert "verdict reproduced -> not reproduced" in out.stdout
+
+
+def test_scalar_and_one_dimensional_integer_variables_are_compared(tmp_path):
+    """A 0-d slice (a scalar variable, a row of a 1-d one) once crashed the masked difference."""
+    for root, shift in ((tmp_path / "a", 0), (tmp_path / "b", 2)):
+        (root / "runs" / "net").mkdir(parents=True)
+        xr.Dataset({"seed": ((), np.int64(7 + shift)), "epochs": (("rep",), np.array([3, 4])),
+                    "noise": ((), 0.5)}).to_netcdf(root / "runs" / "net" / "metrics.nc")
+    out = _compare(tmp_path / "a", tmp_path / "b")
+    assert out.returncode == 0, out.stderr  # no report: no verdict differs
+    rows = {line.split()[1]: line.split()[2:] for line in out.stdout.splitlines()
+            if line.startswith("runs/net/metrics.nc")}
+    assert rows == {"seed": ["2", "no"], "epochs": ["0", "yes"], "noise": ["0", "yes"]}
