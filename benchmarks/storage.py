@@ -24,6 +24,7 @@ import numpy as np
 
 from ibrepro import data
 from ibrepro.config import load_file
+from ibrepro.paths import run_file
 from ibrepro.spec import Experiment
 from ibrepro.train.experiment import TrainingInputs
 from ibrepro.train.loop import layer_widths
@@ -67,7 +68,7 @@ def main() -> None:
                                      record_epochs=typed.record_epochs))
         raw = exp["repetitions"] * epochs * samples * units * (
             1 if exp.get("bits") in (4, 8) else 4)
-        built = args.results / "runs" / name / "activations.nc" if args.results else None
+        built = run_file(args.results, name, "activations") if args.results else None
         rows.append((raw, name, _storage(exp),
                      built.stat().st_size if built and built.is_file() else None))
     print(f"{'experiment':34} {'storage':22} {'raw GB':>8} {'on disk GB':>10} {'ratio':>6}")
@@ -88,12 +89,11 @@ def main() -> None:
         print(f"config.keep_activations keeps the activations at {args.scale} scale")
     else:
         print(f"config.keep_activations deletes each activations file once read (temp()) at "
-              f"{args.scale} scale; a build holds the largest, {max(rows)[0] / 1e9:.1f} GB raw "
-              f"({max(rows)[1]}), and what its readers wait for")
+              f"{args.scale} scale; benchmarks/disk_peak.py measures what a build holds at once")
     if args.results:
+        activations = {run_file(args.results, e, "activations") for e in spec.experiments}
         kept = sum(p.stat().st_size for p in args.results.rglob("*")
-                   if p.is_file() and not (p.name == "activations.nc" and p.parent.parent.name
-                                           == "runs"))
+                   if p.is_file() and p not in activations)
         print(f"{args.results}: {kept / 1e9:.2f} GB besides the activations files")
 
 
