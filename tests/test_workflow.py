@@ -180,22 +180,23 @@ def test_editing_the_clustering_module_reruns_only_the_measures_and_their_reader
 
 
 TEMP = "keep_activations=False"  # appended to QUICK's --config: activations are temp()
+DEPTH_1_MI = sorted(f"results/quick/mi/szt-depth-1/{s}.nc" for e, s in SPEC.mi_pairs()
+                    if e == "szt-depth-1")  # a small run's MI files, for the temp() tests
 
 
 def test_temp_activations_once_gone_are_rebuilt_only_for_a_reader(built):
     """With temp() activations (paper scale's default): once deleted, an up-to-date build does
     nothing; a reader built anew retrains the run and rebuilds everything that reads it."""
     run = built / "results/quick/runs/szt-depth-1"
-    mi = [f"results/quick/mi/szt-depth-1/{s}.nc" for e, s in SPEC.mi_pairs() if e == "szt-depth-1"]
     saved = (run / "activations.nc").rename(built / "activations.saved")
     try:
         assert scheduled(built, TEMP) == {}
-        (built / mi[0]).rename(built / "mi.saved")
+        (built / DEPTH_1_MI[0]).rename(built / "mi.saved")
         try:
             jobs = scheduled(built, TEMP)
         finally:
-            (built / "mi.saved").rename(built / mi[0])
-        assert len(jobs["train"]) == 3 and sorted(jobs["estimate"]) == sorted(mi)
+            (built / "mi.saved").rename(built / DEPTH_1_MI[0])
+        assert len(jobs["train"]) == 3 and sorted(jobs["estimate"]) == DEPTH_1_MI
     finally:
         saved.rename(run / "activations.nc")
     assert scheduled(built) == {}
@@ -206,7 +207,6 @@ def test_a_changed_run_setting_reruns_its_readers_without_their_activations(buil
     another build retrained a run under a changed setting (here recorded by ``--touch``) and
     deleted its activations, its MI files still rerun, though nothing they read is newer."""
     config, run = built / "config.yaml", built / "results/quick/runs/szt-depth-1"
-    mi = [f"results/quick/mi/szt-depth-1/{s}.nc" for e, s in SPEC.mi_pairs() if e == "szt-depth-1"]
     original = config.read_text()
     config.write_text(original.replace("szt-depth-1: {hidden: [12],",
                                        "szt-depth-1: {hidden: [12], lr: 0.02,"))
@@ -214,7 +214,7 @@ def test_a_changed_run_setting_reruns_its_readers_without_their_activations(buil
     try:
         snakemake(built, "--touch", "--cores", "1", "results/quick/runs/szt-depth-1/metrics.nc",
                   *QUICK, TEMP)
-        assert sorted(scheduled(built, TEMP)["estimate"]) == sorted(mi)
+        assert sorted(scheduled(built, TEMP)["estimate"]) == DEPTH_1_MI
     finally:
         config.write_text(original)
         saved.rename(run / "activations.nc")

@@ -86,8 +86,8 @@ def experiment_spec(wildcards):
 
 
 def run_fingerprint(wildcards):
-    """Hash of the experiment's resolved spec, a param of every job that reads its run: a
-    changed setting reruns them though the run's activations are gone (temp()) and its
+    """Hash of the experiment's resolved spec, a param of the estimate and measure jobs on its
+    run: a changed setting reruns them though the run's activations are gone (temp()) and its
     weights are read as ancient()."""
     return hashlib.sha256(experiment_spec(wildcards).encode()).hexdigest()[:16]
 
