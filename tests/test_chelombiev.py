@@ -22,7 +22,7 @@ from ibrepro.figures.stats import (
 )
 from ibrepro.papers.chelombiev.generalisation import generalisation_links
 from ibrepro.papers.chelombiev.planes import layer_spread, spread_reps
-from ibrepro.papers.chelombiev.runs import ADAPTIVE_NAMES, RUNS, WEIGHT_DECAY
+from ibrepro.papers.chelombiev.runs import ADAPTIVE_NAMES, RUNS, WEIGHT_DECAY, ZOO
 from ibrepro.papers.compare.claims_table import CLAIMS, claim_verdict, runs_of, shows
 from ibrepro.papers.compare.estimators import ESTIMATORS
 
@@ -203,6 +203,18 @@ def test_weight_decay_caption_reads_the_strengths(tmp_path):
                         lambda e: _metrics([0.9, 0.9], strengths[e]))
     for strength in ("0", "0.0001", "0.001", "0.01"):
         assert f"weight decay {strength}, adaptive-bins-30: 1 compressing layers" in caption
+
+
+def test_captions_say_how_well_each_net_fits(tmp_path):
+    """A net that does not fit (chelombiev's sigmoid and linear nets, one relu repetition at
+    chance) is named in the caption by its final test accuracy."""
+    fits = {e: [0.95, 0.96] for e, _ in ZOO} | {"szt-sigmoid": [0.55, 0.52]}
+    _, caption = _build("chelombiev/activations", tmp_path,
+                        lambda e: _mi(_trajectories(np.array([4.0, 4.0]), np.zeros(2))),
+                        lambda e: _metrics(fits[e]))
+    assert ("Final test accuracy, mean over repetitions (lowest repetition): tanh 0.955 "
+            "(rep 0: 0.950); relu 0.955") in caption
+    assert "sigmoid 0.535 (rep 1: 0.520)" in caption
 
 
 def test_inits_picks_least_and_most_compressing(tmp_path):

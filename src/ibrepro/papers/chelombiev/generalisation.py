@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ibrepro.figures.accuracy import fit_summary
 from ibrepro.figures.compression import of_reps
 from ibrepro.figures.registry import Item, ItemInputs, register
 from ibrepro.figures.save import new_figure
@@ -77,6 +78,7 @@ def compression_vs_generalisation(inputs: ItemInputs):
         f"in bits) against the final test accuracy and test loss: Spearman rho with a 95% "
         f"percentile bootstrap interval (2000 resamples of runs, seeded), under "
         f"{ADAPTIVE_CAPTION}. Right: softmax compression against test accuracy. "
+        f"{fit_summary({e: inputs.metrics(e) for e in RUNS})} "
         f"{'; '.join(parts)}. chelombiev: no significant link for the hidden layers, "
         f"compression of the softmax layer goes with better generalisation."
     )

@@ -22,6 +22,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from ibrepro.figures.accuracy import fit_summary
 from ibrepro.figures.compression import THRESHOLD, compression, of_reps, verdict
 from ibrepro.figures.plane import Plane, information_plane, mean_plane, plane_summary
 from ibrepro.figures.registry import Item, ItemInputs, register
@@ -42,7 +43,7 @@ ZOO_COLUMNS = 3  # activations per row of chelombiev/activations (two panels eac
 def adaptive_vs_fixed(inputs: ItemInputs):
     """IPs (2×3): rows tanh, relu; columns fixed binning, adaptive binning, adaptive KDE."""
     fig, axes = new_figure(len(NETS), len(ESTIMATORS))
-    parts = []
+    parts, fits = [], {net: inputs.metrics(experiment) for experiment, net in NETS}
     for row, (experiment, net) in enumerate(NETS):
         for col, (estimator, label) in enumerate(ESTIMATORS):
             plane = mean_plane(inputs.mi(experiment, estimator))
@@ -56,16 +57,18 @@ def adaptive_vs_fixed(inputs: ItemInputs):
         f"nets ({', '.join(e for e, _ in NETS)}) under fixed-width binning (bin-size-0.07), "
         f"entropy-based binning with 30 equal-mass bins per unit, layer and epoch "
         f"(adaptive-bins-30) and the KDE upper bound with noise std scaled to each layer's range "
-        f"per epoch (adaptive-kde-upper). {plane_summary(plane)} Drop of I(X;T) from its peak to "
-        f"the last epoch per layer, 'compresses' when at least {100 * THRESHOLD:.0f}% of the "
-        f"peak: {'; '.join(parts)}. chelombiev: with adaptive estimators relu nets can compress "
-        f"too (depending on the initialisation), which fixed binning misses."
+        f"per epoch (adaptive-kde-upper). {plane_summary(plane)} {fit_summary(fits)} Drop of "
+        f"I(X;T) from its peak to the last epoch per layer, 'compresses' when at least "
+        f"{100 * THRESHOLD:.0f}% of the peak: {'; '.join(parts)}. chelombiev: with adaptive "
+        f"estimators relu nets can compress too (depending on the initialisation), which fixed "
+        f"binning misses."
     )
     return fig, caption
 
 
 register(Item("chelombiev/adaptive-vs-fixed", "figure", adaptive_vs_fixed,
               mi=tuple((e, s) for e, _ in NETS for s, _ in ESTIMATORS),
+              metrics=tuple(e for e, _ in NETS),
               description="tanh and relu IPs: fixed binning, adaptive binning, adaptive KDE"))
 
 
@@ -79,7 +82,7 @@ def activations(inputs: ItemInputs):
     adaptive KDE (3 rows of 3 activations × 2 estimators)."""
     rows = -(-len(ZOO) // ZOO_COLUMNS)
     fig, axes = new_figure(rows, 2 * ZOO_COLUMNS)
-    parts = []
+    parts, fits = [], {net: inputs.metrics(experiment) for experiment, net in ZOO}
     for i, (experiment, net) in enumerate(ZOO):
         for j, (estimator, label) in enumerate(ADAPTIVE):
             ax = axes[i // ZOO_COLUMNS, 2 * (i % ZOO_COLUMNS) + j]
@@ -94,10 +97,10 @@ def activations(inputs: ItemInputs):
     caption = (
         f"chelombiev activations: information planes of the SZT net with each hidden "
         f"activation of the zoo ({', '.join(e for e, _ in ZOO)}), under {ADAPTIVE_CAPTION}. "
-        f"{plane_summary(plane)} Drop of I(X;T) from its peak to the last epoch per layer, "
-        f"'compresses' when at least {100 * THRESHOLD:.0f}% of the peak: {'; '.join(parts)}. "
-        f"chelombiev: saturation is not the main factor; similar functions (softplus, centred "
-        f"softplus) differ widely in compression."
+        f"{plane_summary(plane)} {fit_summary(fits)} Drop of I(X;T) from its peak to the last "
+        f"epoch per layer, 'compresses' when at least {100 * THRESHOLD:.0f}% of the peak: "
+        f"{'; '.join(parts)}. chelombiev: saturation is not the main factor; similar "
+        f"functions (softplus, centred softplus) differ widely in compression."
     )
     return fig, caption
 
@@ -164,9 +167,10 @@ def _weight_decay(inputs: ItemInputs, experiment: str) -> float:
 def weight_decay(inputs: ItemInputs):
     """IPs of relu nets with increasing weight decay (columns) under both adaptive estimators."""
     fig, axes = new_figure(len(ADAPTIVE), len(WEIGHT_DECAY))
-    parts = []
+    parts, fits = [], {}
     for col, experiment in enumerate(WEIGHT_DECAY):
         strength = _weight_decay(inputs, experiment)
+        fits[f"weight decay {strength:g}"] = inputs.metrics(experiment)
         for row, (estimator, label) in enumerate(ADAPTIVE):
             plane = mean_plane(inputs.mi(experiment, estimator))
             result = compression(plane.i_xt)
@@ -179,17 +183,18 @@ def weight_decay(inputs: ItemInputs):
     caption = (
         f"chelombiev weight decay: information planes of the relu SZT net with coupled L2 "
         f"weight decay on the weights ({', '.join(WEIGHT_DECAY)}), under "
-        f"{ADAPTIVE_CAPTION}. {plane_summary(plane)} Per strength: the layers whose I(X;T) "
-        f"drops at least {100 * THRESHOLD:.0f}% from its peak by the last epoch, and the layer "
-        f"spread (mean distance of the layers' last points from their centroid): "
-        f"{'; '.join(parts)}. chelombiev: stronger weight decay, more compression, layers "
-        f"pulled to one point."
+        f"{ADAPTIVE_CAPTION}. {plane_summary(plane)} {fit_summary(fits)} Per strength: the "
+        f"layers whose I(X;T) drops at least {100 * THRESHOLD:.0f}% from its peak by the last "
+        f"epoch, and the layer spread (mean distance of the layers' last points from their "
+        f"centroid): {'; '.join(parts)}. chelombiev: stronger weight decay, more compression, "
+        f"layers pulled to one point."
     )
     return fig, caption
 
 
 register(Item("chelombiev/activations", "figure", activations,
               mi=tuple((e, s) for e, _ in ZOO for s in ADAPTIVE_NAMES),
+              metrics=tuple(e for e, _ in ZOO),
               description="repetition-mean IPs of the activation zoo, adaptive estimators"))
 register(Item("chelombiev/inits", "figure", inits,
               mi=tuple(("szt-relu", s) for s in ADAPTIVE_NAMES), metrics=("szt-relu",),
