@@ -249,7 +249,12 @@ def test_chelombiev_caption_verdicts(tmp_path):
     i_xt = np.stack([_trajectory(10.0), _trajectory(8.0), _trajectory(9.7)], axis=-1)
     item = get("chelombiev/adaptive-vs-fixed")
     files = {f"mi/{e}/{s}": _mi(np.stack([i_xt, i_xt])) for e, s in item.mi}
+    accuracy = np.array([0.9, 0.5])[:, None, None] * np.ones((1, len(EPOCHS), 2))
+    files |= {f"metrics/{e}": xr.Dataset({"accuracy": (("rep", "epoch", "split"), accuracy)},
+                                         coords={"split": ["train", "test"]})
+              for e in item.metrics}
     caption = _caption(item.id, tmp_path, files)
+    assert "tanh 0.700 (rep 1: 0.500); relu 0.700 (rep 1: 0.500)." in caption
     expected = "tanh 1: -0%, tanh 2: -20% (compresses), softmax: -3%"
     assert caption.count(expected) == 6
     assert "relu, adaptive-kde-upper: " + expected in caption

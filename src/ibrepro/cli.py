@@ -18,6 +18,7 @@ holds everything its output depends on.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -91,8 +92,10 @@ def _prune(args) -> None:
 
 
 def _render(args) -> None:
-    from ibrepro import papers  # noqa: F401  (registers every paper's items)
     from ibrepro.figures import render
+
+    # the item's paper registers it (an ID names its package): a figure job imports one paper
+    importlib.import_module(f"ibrepro.papers.{args.id.split('/')[0]}")
 
     for path in render(args.id, args.results, json.loads(args.options)):
         print(path)
