@@ -286,6 +286,7 @@ def test_the_cuda_path_of_estimate_file_runs_torch_and_agrees(tmp_path, toy_run,
         return array if device == "cpu" else torch.as_tensor(array)
 
     estimate = apply.estimate_file
+    monkeypatch.setattr(apply, "SMALL_INPUT_BYTES", 0)  # two worker processes, however small
     estimate(spec, toy_run, tmp_path / "cpu.nc", device="cpu", workers=2)
     monkeypatch.setattr(apply, "on_device", as_cpu_tensor)
     estimate(spec, toy_run, tmp_path / "cuda.nc", device="cuda")
@@ -294,6 +295,22 @@ def test_the_cuda_path_of_estimate_file_runs_torch_and_agrees(tmp_path, toy_run,
         for name in cpu.data_vars:
             np.testing.assert_allclose(cpu[name], gpu[name], rtol=0,
                                        atol=0 if spec["method"] == "bin-count" else 1e-12)
+
+
+def test_small_inputs_take_one_process_and_large_ones_the_workers(tmp_path, toy_run,
+                                                                   monkeypatch):
+    import ibrepro.estimators.apply as apply
+
+    class NoPool:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(apply, "ProcessPoolExecutor", NoPool)
+    spec = {"name": "b", "method": "bin-count", "params": {"bins": 8, "range": "layer"}}
+    apply.estimate_file(spec, toy_run, tmp_path / "one.nc", device="cpu", workers=2)
+    monkeypatch.setattr(apply, "SMALL_INPUT_BYTES", 0)
+    with pytest.raises(AssertionError, match="a worker pool was started"):
+        apply.estimate_file(spec, toy_run, tmp_path / "two.nc", device="cpu", workers=2)
 
 
 def test_an_unknown_device_is_named():

@@ -12,6 +12,8 @@ same provenance.
 On the CPU, blocks are numpy arrays and the estimators' numba kernels run without torch;
 ``workers`` > 1 processes split the repetitions, each reading (decompressing) and estimating its
 own, which is what parallelises zlib: a paper-scale SZT repetition is 280 chunks of 0.5 MB.
+Inputs below ``SMALL_INPUT_BYTES`` (quick scale) take one process: a worker's start costs more
+than its share of the work.
 On CUDA, blocks become tensors on the GPU and torch is imported.
 """
 
@@ -189,6 +191,7 @@ class _Job:
     activations: str
     weights: str | None
     device: str
+    nbytes: int  # the values it reads, uncompressed
 
 
 def _rep_estimates(job: _Job, rep: int) -> dict[str, np.ndarray]:
@@ -224,9 +227,15 @@ def _rep_estimates(job: _Job, rep: int) -> dict[str, np.ndarray]:
     return results
 
 
+# values read (uncompressed bytes) below which one process estimates every repetition: each
+# forked worker loads the estimator's numba kernels again (~0.5 s of CPU), more than a quick-scale
+# file's whole estimate takes
+SMALL_INPUT_BYTES = 64 << 20
+
+
 def _map_reps(job: _Job, reps: int, workers: int) -> list[dict[str, np.ndarray]]:
     """:func:`_rep_estimates` of every repetition, in ``workers`` processes on the CPU."""
-    workers = min(workers, reps) if job.device == "cpu" else 1
+    workers = min(workers, reps) if job.device == "cpu" and job.nbytes >= SMALL_INPUT_BYTES else 1
     if workers <= 1:
         return [_rep_estimates(job, rep) for rep in range(reps)]
     methods = multiprocessing.get_all_start_methods()
@@ -260,7 +269,9 @@ def estimate_file(spec: dict, activations_path: str | Path, out_path: str | Path
         _, coords = layer_coords(acts)
         coords = {"rep": acts["rep"].values, "epoch": acts["epoch"].values, **coords}
         experiment = acts.attrs.get("experiment", "")
-    job = _Job(spec, str(activations_path), str(weights_path) if weights_path else None, device)
+        nbytes = acts[variable].size * acts[variable].dtype.itemsize
+    job = _Job(spec, str(activations_path), str(weights_path) if weights_path else None, device,
+               nbytes)
     per_rep = _map_reps(job, len(coords["rep"]), workers)
     dims = ("rep", "epoch", "layer")
     units = estimator.units
