@@ -97,6 +97,9 @@ def save_figure(fig: Figure, stem: Path, *, title: str, caption: str,
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, metadata=meta)
         paths.append(path)
+        # the PDF keeps the PNG's constrained layout instead of solving it again (a third of
+        # a figure's saving time): both formats show the same panel positions
+        fig.set_layout_engine("none")
     paths.append(stem.with_suffix(".txt"))
     write_text(caption + "\n", paths[-1])
     return paths
