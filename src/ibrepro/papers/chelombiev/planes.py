@@ -22,7 +22,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from ibrepro.figures.accuracy import fit_summary
+from ibrepro.figures.accuracy import final_test_accuracies, fit_summary
 from ibrepro.figures.compression import THRESHOLD, compression, of_reps, verdict
 from ibrepro.figures.plane import Plane, information_plane, mean_plane, plane_summary
 from ibrepro.figures.registry import Item, ItemInputs, register
@@ -125,7 +125,7 @@ def inits(inputs: ItemInputs):
     experiment = "szt-relu"
     first = inputs.mi(experiment, ADAPTIVE[0][0])
     reps = spread_reps(hidden_compression(first), INITS)
-    accuracy = inputs.metrics(experiment)["accuracy"].sel(split="test").isel(epoch=-1).values
+    accuracy = final_test_accuracies(inputs.metrics(experiment))
     fig, axes = new_figure(len(ADAPTIVE), len(reps))
     parts = []
     for row, (estimator, label) in enumerate(ADAPTIVE):
