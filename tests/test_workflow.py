@@ -1,6 +1,7 @@
 """The workflow end to end at quick scale, in a copy of the repository: it builds every target,
 a second run does nothing, and a change reruns only what depends on it."""
 
+import json
 import os
 import re
 import shutil
@@ -10,10 +11,13 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
+from PIL import Image
 
 from ibrepro.config import load_file
 from ibrepro.estimators import get
+from ibrepro.figures import ItemInputs, input_paths, output_paths
 from ibrepro.figures import get as get_item
+from ibrepro.papers import ITEMS
 from ibrepro.report import CLAIMS
 
 pytestmark = pytest.mark.workflow
@@ -91,6 +95,33 @@ def test_quick_scale_builds_every_target(built):
         assert mi.sizes == {"rep": quick["repetitions"], "epoch": quick["snapshots"], "layer": 6}
         assert float(mi["I_XT"].max()) <= 12 + 1e-9  # log2 4096
         assert float(mi["I_TY"].max()) <= float(mi["I_XT"].max()) + 1e-9
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS))
+def test_every_item_carries_its_caption_and_provenance(built, item_id, rst_problems):
+    """Each item as the build rendered it: its outputs, a caption the HTML report reads as
+    plain text, and its provenance (PNG text chunks and PDF info, or the Markdown comment)
+    naming exactly the inputs it declares, each with its checksum."""
+    results = built / "results" / "quick"
+    paths = output_paths(item_id, results)
+    assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
+    caption = paths[-1].read_text().strip()
+    assert caption and rst_problems(paths[-1]) == []
+    declared = input_paths(item_id, results)
+    if get_item(item_id).kind == "figure":
+        png, pdf = paths[0], paths[1]
+        text = Image.open(png).text
+        assert text["Title"] == item_id and text["Description"] == caption
+        inputs = json.loads(text["Provenance"]).get("inputs", {})  # absent without inputs
+        assert set(inputs) == set(declared)
+        assert all(len(v["sha256"]) == 64 for v in inputs.values())
+        assert b"ibrepro_version" in pdf.read_bytes()
+    else:
+        csv, md = paths[0], paths[1]
+        options = {name: getattr(SPEC, name) for name in get_item(item_id).options}
+        rows = get_item(item_id).build(ItemInputs(item_id, declared, options))
+        assert csv.read_text().count("\n") == len(rows[0]) + 1
+        assert "<!-- provenance: " in md.read_text() and caption in md.read_text()
 
 
 def test_second_run_does_nothing(built):
