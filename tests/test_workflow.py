@@ -2,16 +2,13 @@
 a second run does nothing, and a change reruns only what depends on it."""
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import xarray as xr
 from PIL import Image
+from workflow_copy import QUICK, REPO, copy_workflow, snakemake
 
 from ibrepro.config import load_file
 from ibrepro.estimators import get
@@ -22,31 +19,9 @@ from ibrepro.report import CLAIMS
 
 pytestmark = pytest.mark.workflow
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-QUICK = ("--config", "scale=quick")
 SPEC = load_file(REPO / "config.yaml", scale="quick")
 BINNING = [name for name, est in SPEC.estimators.items()
            if get(est["method"]).module == "ibrepro.estimators.binning"]
-
-
-def job_env(**env: str) -> dict[str, str]:
-    """The environment of a snakemake call in a copy of the repository. Its jobs import the
-    repository's src/, byte-identical to the copy's (a test that edits the copy only dry-runs
-    or touches), so they load the numba kernels the unit tests compile into its __pycache__: a
-    fresh clone compiled them twice, ~2 CPU-minutes. The DAG reads the copy's src/
-    (workflow/rules/common.smk puts it first), so the code fingerprints see the copy's edits."""
-    return {**os.environ, "PYTHONPATH": str(REPO / "src"),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **env}
-
-
-def snakemake(root: Path, *args: str, check: bool = True, **env: str
-              ) -> subprocess.CompletedProcess:
-    result = subprocess.run([SNAKEMAKE, *args], cwd=root, env=job_env(**env), capture_output=True,
-                            text=True, timeout=1800)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-5000:]}")
-    return result
 
 
 def scheduled(root: Path, *args: str) -> dict[str, list[str]]:
@@ -62,14 +37,7 @@ def scheduled(root: Path, *args: str) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("workflow")
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("Snakefile", "config.yaml", "workflow", "src"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=ignore)
-        else:
-            shutil.copy2(source, root / name)
+    root = copy_workflow(tmp_path_factory.mktemp("workflow"))
     snakemake(root, "--cores", "2", *QUICK)
     return root
 
@@ -126,17 +94,6 @@ def test_every_item_carries_its_caption_and_provenance(built, item_id, rst_probl
 
 def test_second_run_does_nothing(built):
     assert scheduled(built) == {}
-
-
-def test_building_the_dag_does_not_import_torch(built):
-    """Every snakemake call builds the DAG (each test here makes several); torch's import took
-    2.6 s of each, through the DAG's question whether an experiment is quantized and the code
-    fingerprints' module lookups."""
-    stderr = snakemake(built, "--dry-run", "--cores", "2", *QUICK,
-                       PYTHONPROFILEIMPORTTIME="1").stderr
-    imported = {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines()
-                if line.startswith("import time:")}
-    assert "ibrepro.config" in imported and "torch" not in imported
 
 
 def test_deleting_one_mi_file_rebuilds_only_it_and_its_readers(built):
@@ -259,39 +216,3 @@ def test_a_changed_run_setting_reruns_its_readers_without_their_activations(buil
         saved.rename(run / "activations.nc")
         snakemake(built, "--touch", "--cores", "1", *QUICK)  # every record as before
     assert scheduled(built) == {}
-
-
-@pytest.mark.parametrize("override, message", [
-    ("scale=huge", r"config\.scale: 'huge' is not one of \['paper', 'quick'\]"),
-    ("device=tpu", r"config\.device: 'tpu' is not one of \['auto', 'cpu', 'cuda'\]"),
-])
-def test_invalid_config_stops_before_any_job(built, override, message):
-    result = snakemake(built, "--dry-run", "--cores", "1", "--config", override, check=False)
-    assert result.returncode != 0
-    assert re.search(message, result.stdout + result.stderr)
-
-
-def test_a_killed_build_resumes_after_unlock(built):
-    """A build killed mid-job leaves its lock and an output flagged incomplete: after
-    `snakemake --unlock` the same command reruns the job (workflow/profiles/default)."""
-    import signal
-    import time
-
-    target = "results/quick/runs/szt-bottleneck/metrics.nc"
-    command = [SNAKEMAKE, "--cores", "1", *QUICK, "--force", target]
-    job = subprocess.Popen(command, cwd=built, env=job_env(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
-    incomplete = built / ".snakemake" / "incomplete"
-    deadline = time.monotonic() + 120
-    while not (incomplete.is_dir() and any(incomplete.iterdir())):
-        assert job.poll() is None and time.monotonic() < deadline, "the job never started"
-        time.sleep(0.2)
-    os.killpg(job.pid, signal.SIGKILL)
-    job.wait()
-    locked = snakemake(built, *command[1:], check=False)
-    assert locked.returncode != 0 and "lock" in locked.stderr.lower()
-    snakemake(built, "--unlock", *QUICK)
-    snakemake(built, "--cores", "1", target, *QUICK)  # after --config, a target reads as config
-    assert not any(incomplete.iterdir())
-    with xr.open_dataset(built / target) as metrics:
-        assert metrics["accuracy"].notnull().all()
