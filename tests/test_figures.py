@@ -13,7 +13,7 @@ import xarray as xr
 
 from ibrepro.config import load_file
 from ibrepro.data import build as build_dataset
-from ibrepro.figures import ItemInputs, get, input_paths, output_paths, render
+from ibrepro.figures import ItemInputs, get, input_paths, item_options, output_paths, render
 from ibrepro.figures.plane import information_plane
 from ibrepro.figures.registry import CODE_PACKAGES, code_modules
 from ibrepro.figures.save import new_figure
@@ -130,16 +130,13 @@ def results(tmp_path_factory, dataset_spec, write_measure):
     return root
 
 
-def _options(item_id: str) -> dict:
-    """The config sections the item declares, as config.yaml resolves them (paper scale)."""
-    spec = load_file(Path(__file__).parents[1] / "config.yaml")
-    return {name: getattr(spec, name) for name in get(item_id).options}
+PAPER = load_file(Path(__file__).parents[1] / "config.yaml")  # the items' options, paper scale
 
 
 @pytest.mark.parametrize("item_id", sorted(ITEMS))
 def test_declared_inputs_are_exactly_those_read(item_id, results):
     paths = input_paths(item_id, results)
-    inputs = ItemInputs(item_id, paths, _options(item_id))
+    inputs = ItemInputs(item_id, paths, item_options(item_id, PAPER))
     get(item_id).build(inputs)
     assert inputs.used == set(paths)
 
@@ -157,7 +154,7 @@ def test_missing_input_is_named(item_id, results, tmp_path):
             target.symlink_to(path)
     missing = input_paths(item_id, tmp_path)[name]
     with pytest.raises(FileNotFoundError, match=str(missing)):
-        render(item_id, tmp_path, _options(item_id))
+        render(item_id, tmp_path, item_options(item_id, PAPER))
     assert not any(p.exists() for p in output_paths(item_id, tmp_path))
 
 

@@ -12,7 +12,7 @@ from workflow_copy import QUICK, REPO, copy_workflow, snakemake
 
 from ibrepro.config import load_file
 from ibrepro.estimators import get
-from ibrepro.figures import ItemInputs, input_paths, output_paths
+from ibrepro.figures import ItemInputs, input_paths, item_options, output_paths
 from ibrepro.figures import get as get_item
 from ibrepro.papers import ITEMS
 from ibrepro.report import CLAIMS
@@ -86,8 +86,8 @@ def test_every_item_carries_its_caption_and_provenance(built, item_id, rst_probl
         assert b"ibrepro_version" in pdf.read_bytes()
     else:
         csv, md = paths[0], paths[1]
-        options = {name: getattr(SPEC, name) for name in get_item(item_id).options}
-        rows = get_item(item_id).build(ItemInputs(item_id, declared, options))
+        rows = get_item(item_id).build(
+            ItemInputs(item_id, declared, item_options(item_id, SPEC)))
         assert csv.read_text().count("\n") == len(rows[0]) + 1
         assert "<!-- provenance: " in md.read_text() and caption in md.read_text()
 

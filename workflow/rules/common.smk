@@ -168,8 +168,8 @@ def item_fingerprint(wildcards):
 
 def item_options(wildcards):
     """The config sections the item reads (``Item.options``), as JSON for its render job."""
-    item = figures.get(wildcards.get("figure") or wildcards.get("table"))
-    return json.dumps({name: getattr(SPEC, name) for name in item.options}, sort_keys=True)
+    item_id = wildcards.get("figure") or wildcards.get("table")
+    return json.dumps(figures.item_options(item_id, SPEC), sort_keys=True)
 
 
 def report_category(wildcards):

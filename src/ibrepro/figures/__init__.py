@@ -13,10 +13,11 @@ from ibrepro.figures.registry import (
     fingerprint,
     get,
     input_paths,
+    item_options,
     output_paths,
     register,
     render,
 )
 
 __all__ = ["ITEMS", "Item", "ItemInputs", "Reads", "fingerprint", "get", "input_paths",
-           "output_paths", "register", "render"]
+           "item_options", "output_paths", "register", "render"]

@@ -211,6 +211,12 @@ def fingerprint(item_id: str) -> str:
     return source_fingerprint(item_modules(item_id))
 
 
+def item_options(item_id: str, spec) -> dict:
+    """The config sections the item reads (``Item.options``), name -> entry, from a resolved
+    config (``ibrepro.config.Spec``): what ``render`` takes as ``options``."""
+    return {name: getattr(spec, name) for name in get(item_id).options}
+
+
 def output_paths(item_id: str, results_root: str | Path) -> list[Path]:
     """``figures/<paper>/<item>.{png,pdf,txt}`` or ``tables/<paper>/<item>.{csv,md,txt}``."""
     item = get(item_id)
