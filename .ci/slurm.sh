@@ -34,11 +34,21 @@ stop_cluster() {
   return 0
 }
 
-start_cluster() {
+install_packages() {
   if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
     timeout 300 apt-get update -qq >/dev/null
     timeout 300 apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
   fi
+}
+
+# `.ci/slurm.sh --install`: only the packages (.ci/run installs them beside pip's install)
+if [ "${1:-}" = --install ]; then
+  install_packages
+  exit
+fi
+
+start_cluster() {
+  install_packages
   install -d -o munge -g munge -m 0755 /run/munge
   if [ ! -s /etc/munge/munge.key ]; then
     mungekey --create --force

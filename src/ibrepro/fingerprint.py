@@ -22,15 +22,23 @@ def module_file(module: str) -> Path:
     imports torch, 2.6 s of every snakemake call that fingerprints code)."""
     top, _, rest = module.partition(".")
     if top == __package__ and rest:
-        path = module_file(top).parent.joinpath(*rest.split("."))
-        for source in (path.parent / f"{path.name}.py", path / "__init__.py"):
-            if source.is_file():
-                return source
-        raise ModuleNotFoundError(f"no source file for module {module!r}")
+        return _package_file(module_file(top).parent, rest)
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise ModuleNotFoundError(f"no source file for module {module!r}")
     return Path(spec.origin)
+
+
+@functools.cache
+def _package_file(root: Path, rest: str) -> Path:
+    """``module_file`` of the module ``rest`` (dotted, below the package's directory ``root``),
+    looked up once per process: a dry run asks for each module's file thousands of times (the
+    imports of every render and report job's code), ~0.5 s of stat calls uncached."""
+    path = root.joinpath(*rest.split("."))
+    for source in (path.parent / f"{path.name}.py", path / "__init__.py"):
+        if source.is_file():
+            return source
+    raise ModuleNotFoundError(f"no source file for module {f'{__package__}.{rest}'!r}")
 
 
 def source_fingerprint(modules: Iterable[str], params: Mapping[str, object] | None = None) -> str:
