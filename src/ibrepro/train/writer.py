@@ -6,12 +6,15 @@ never holds all activations (or weights) in memory, and off the training thread
 written beside its target and renamed into place on close (``ibrepro.atomic``): a killed job
 leaves no complete-looking file.
 
-Codecs (``CODECS``), chosen by ratio and speed measured on trained SZT activations (tanh and
-relu nets at epochs 10 and 1500; docs/performance.md, benchmarks/codecs.py): netCDF's zstd
-filter with byte shuffle. Lossless float32 at level 1: 0.56-0.93 of raw, written 2.5-5x faster
-and read 2-3x faster than zlib level 1 (0.63-0.86); floats rounded to ``significant_bits`` at
-level 6: 12 bits 0.40-0.65, written as fast as zlib level 1 (0.40-0.53) and read 2.6x faster
-(estimators read these files). blosc's codecs were faster still but fail on an incompressible
+Codecs (``CODECS``), chosen by size and speed measured on trained SZT activations
+(``benchmarks/codecs.py``; docs/performance.md). A run is written once and read by every
+estimate and measure job of it (15-20 on an SZT run at paper scale), and at paper scale its
+file is deleted once they are done (``temp()``), so read speed counts many times and size only
+for a while. Lossless float32 is stored as it is: zstd level 1 (+ shuffle) saved 8% on
+``szt-tanh`` (0.918 of raw) but wrote at 307 MB/s against 634 and read at 412 against 623.
+Floats rounded to ``significant_bits`` compress: zstd level 1 with byte shuffle (level 6 saved
+another 10% at a quarter of the write speed, which held up the training threads of 12-bit runs).
+Integer codes: zstd level 1. blosc's codecs were faster still but fail on an incompressible
 chunk (uint8 codes of random data: "Buffer is uncompressible", then an HDF error).
 """
 
@@ -33,8 +36,8 @@ from ibrepro.nets.precision import quantized
 from ibrepro.nets.quantize import to_codes
 
 CODECS = {  # netCDF4 createVariable keywords by what is stored
-    "lossless": {"compression": "zstd", "complevel": 1, "shuffle": True},
-    "rounded": {"compression": "zstd", "complevel": 6, "shuffle": True},
+    "lossless": {},
+    "rounded": {"compression": "zstd", "complevel": 1, "shuffle": True},
     "codes": {"compression": "zstd", "complevel": 1},
 }
 
