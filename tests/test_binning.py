@@ -182,3 +182,20 @@ def test_bad_range(low, high):
     with pytest.raises(ValueError, match="low must be < high"):
         bin_count(torch.zeros(3, 1), torch.zeros(3, dtype=torch.int64), bins=3, low=low, high=high)
 
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("where", [(0, 0, 0), (1, 3, 1), (2, 7, 2)])  # first, a middle, last
+@pytest.mark.parametrize("estimate", [
+    lambda a, y: bin_size(a, y, size=0.1),
+    *[lambda a, y, r=r: bin_count(a, y, bins=30, low=-5.0, high=5.0, range=r)
+      for r in ("fixed", "layer-epoch", "layer", "global")],
+], ids=["bin-size", "bin-count-fixed", "bin-count-layer-epoch", "bin-count-layer",
+        "bin-count-global"])
+def test_numpy_input_with_a_non_finite_value_is_refused(estimate, where, bad):
+    """On numpy input (the CPU path's kernels) a NaN or an infinity anywhere in any group is
+    refused before binning, as on tensors."""
+    acts = np.random.default_rng(0).uniform(-1, 1, (3, 8, 3)).astype(np.float32)
+    acts[where] = bad
+    with pytest.raises(ValueError, match="non-finite"):
+        estimate(acts, np.arange(8) % 2)
