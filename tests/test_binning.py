@@ -183,7 +183,6 @@ def test_bad_range(low, high):
         bin_count(torch.zeros(3, 1), torch.zeros(3, dtype=torch.int64), bins=3, low=low, high=high)
 
 
-
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 @pytest.mark.parametrize("where", [(0, 0, 0), (1, 3, 1), (2, 7, 2)])  # first, a middle, last
 @pytest.mark.parametrize("estimate", [

@@ -38,7 +38,8 @@ def _package_file(root: Path, rest: str) -> Path:
     for source in (path.parent / f"{path.name}.py", path / "__init__.py"):
         if source.is_file():
             return source
-    raise ModuleNotFoundError(f"no source file for module {f'{__package__}.{rest}'!r}")
+    module = f"{__package__}.{rest}"
+    raise ModuleNotFoundError(f"no source file for module {module!r}")
 
 
 def source_fingerprint(modules: Iterable[str], params: Mapping[str, object] | None = None) -> str:

@@ -216,8 +216,8 @@ def grouped_mi(kernel, acts: np.ndarray, labels: np.ndarray, *args) -> MI:
 
     kernel(flat acts ``(group, n, unit)``, \\*args, label_index, label_bits, xlogx, sums,
     class_sums) fills each group's :func:`plugin_sums`; returns float64 ``(...)`` arrays. The
-    caller has checked ``acts`` and ``labels`` (:func:`check_layer`): a float layer's check
-    reads every value, which took as long as binning a paper-scale file's values twice.
+    caller has checked ``acts`` and ``labels`` (:func:`check_layer`) once: a float layer's check
+    reads every value (0.08 s of a paper-scale SZT repetition's 0.29 s of binning).
     """
     lead, n = acts.shape[:-2], acts.shape[-2]
     flat = acts.reshape(-1, n, acts.shape[-1])
