@@ -1,7 +1,7 @@
 """Settings of the nets' functions that torch-free code shares: the CPU engine's numba kernels
 (``kernels.mlp``) and sample propagation's numpy re-propagation read them here, so there is one
-value. No torch here. numba freezes a global at compile time and its cache is keyed on the
-kernel's own source file: after editing a value, clear the kernels' ``__pycache__``.
+value. No torch here. numba freezes a global at compile time; its cache is keyed on the whole
+package's source (``kernel_cache``), so an edited value reaches every kernel.
 """
 
 # Leaky ReLU's slope for x < 0: Maas, Hannun & Ng 2013's 0.01 (PyTorch's default; Keras' is
