@@ -16,7 +16,7 @@ import torch
 from ibrepro.estimators import get, validate_params
 from ibrepro.estimators.adaptive import equal_mass_symbols, pooled_quantile_symbols
 from ibrepro.estimators.entropy import mutual_information, row_keys, xlogx_table
-from ibrepro.estimators.gaussian import cross_sums, cutoff_exponent, exp_approx
+from ibrepro.estimators.gaussian import cross_sums, cutoff_exponent, exp_approx, exp_negative
 from ibrepro.estimators.sample_propagation import (
     ACTIVATIONS,
     Snapshots,
@@ -163,6 +163,12 @@ def test_exp_approx_is_within_1e_12():
     x = np.linspace(-60, 60, 200001)
     ours = np.array([exp_approx(v) for v in x[::97]])
     np.testing.assert_allclose(ours, np.exp(x[::97]), rtol=1e-12)
+
+
+def test_exp_negative_is_within_4e_12():
+    x = np.linspace(-64, 0, 200001)[::97]
+    ours = np.array([exp_negative(v) for v in x])
+    np.testing.assert_allclose(ours, np.exp(x), rtol=4e-12)
 
 
 def test_sample_propagation_kernels_equal_dense_float64_sums():
