@@ -112,15 +112,16 @@ def test_entropy_core_equals_the_torch_path(n_units, spread, classes):
     np.testing.assert_array_equal(keys[..., :, None] == keys[..., None, :], same_row)
 
 
+@pytest.mark.parametrize("bins", [1, 7, 30])
 @pytest.mark.parametrize("symbols_of", [equal_mass_symbols, pooled_quantile_symbols])
-def test_adaptive_symbols_equal_the_torch_path(szt_layers, symbols_of):
+def test_adaptive_symbols_equal_the_torch_path(szt_layers, symbols_of, bins):
     acts, _ = szt_layers
     # ties (saturated units), relu zeros (the pooled scheme's zero bin), float64 input
     for values in (acts[..., :10], np.round(acts[..., :10] * 4) / 4, np.maximum(acts, 0),
                    np.maximum(acts[..., 10:17], 0).astype(np.float64)):
         np.testing.assert_array_equal(
-            symbols_of(values, 7),
-            symbols_of(torch.from_numpy(np.ascontiguousarray(values)), 7).numpy())
+            symbols_of(values, bins),
+            symbols_of(torch.from_numpy(np.ascontiguousarray(values)), bins).numpy())
 
 
 def test_count_log_counts_match_torch_below_57803():

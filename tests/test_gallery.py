@@ -13,8 +13,8 @@ from ibrepro.figures.save import new_figure, save_figure
 from ibrepro.paths import run_file
 
 
-def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
-    results, out = tmp_path / "results" / "paper", tmp_path / "gallery"
+def _rip_results(results):
+    """A results tree with rip's report (one claim), rip/fig1 and rip/table2."""
     acc = np.array([[[1.0, 0.96]], [[1.0, 0.98]]])  # (rep, epoch, split): final test 0.97
     dims = ("rep", "epoch", "split")
     metrics = xr.Dataset({"accuracy": (dims, acc), "loss": (dims, np.ones_like(acc))},
@@ -31,6 +31,12 @@ def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
     table = output_paths("rip/table2", results)[1]
     table.parent.mkdir(parents=True)
     table.write_text("| a |\n| --- |\n| 1 |\n\nTable caption.\n\n<!-- provenance: {} -->\n")
+    return table
+
+
+def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
+    results, out = tmp_path / "results" / "paper", tmp_path / "gallery"
+    table = _rip_results(results)
     paths = gallery.write(results, out)
     assert (out / "rip" / "table2.md").read_text() == table.read_text()  # provenance kept
     assert out / "rip" / "fig1.png" in paths and out / "README.md" in paths
@@ -47,6 +53,27 @@ def test_gallery_copies_figures_captions_and_reports_with_provenance(tmp_path):
     assert "rip/table1" in readme.split("Not in the gallery")[1]
     assert "## survey" not in readme  # no report of that paper under results
     assert "reproduced" in (out / "rip" / "report.md").read_text()
+
+
+def test_gallery_keeps_the_sections_of_papers_built_before(tmp_path):
+    """Papers are built in separate sessions: a build of one keeps the others' sections (in
+    the papers' order) where their folders still hold a report, and rewrites its own."""
+    results, out = tmp_path / "results" / "paper", tmp_path / "gallery"
+    _rip_results(results)
+    lorenzen = ["## lorenzen", "", "[Reproduction report](lorenzen/report.md)", "",
+                "| `lorenzen/fig1:x` | 1 | 2 | 3 |  | reproduced |", "", "### lorenzen/fig1"]
+    (out / "lorenzen").mkdir(parents=True)
+    (out / "lorenzen" / "report.md").write_text("# lorenzen\n")
+    (out / "README.md").write_text("\n".join(
+        ["# Gallery", "", "intro", "", *lorenzen, "", "", "## rip", "", "old rip", "",
+         "## chelombiev", "", "its folder is gone", ""]))
+    gallery.write(results, out)
+    readme = (out / "README.md").read_text()
+    assert readme.endswith("\n".join(lorenzen) + "\n")  # kept as it was, after rip
+    assert readme.index("## rip") < readme.index("## lorenzen")
+    assert "old rip" not in readme and "| `rip/fig1:score` | 5 |" in readme
+    assert "chelombiev" not in readme
+    assert gallery.readme_sections(readme)["lorenzen"] == lorenzen
 
 
 def test_gallery_needs_a_paper_report(tmp_path):

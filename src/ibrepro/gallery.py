@@ -8,7 +8,10 @@ inputs' checksums), ``<paper>/<item>.txt`` (its caption), ``<paper>/<item>.prove
 provenance comment), ``<paper>/report.md`` (the paper's reproduction
 report, with its provenance comment), and ``README.md``: per paper, every claim with the
 paper's value, ours and the verdict, then links to the figures. Only files that exist are
-copied; the README says which configured items of a paper are not in the gallery.
+copied; the README says which configured items of a paper are not in the gallery. A paper with
+no report under ``results_root`` keeps its folder and its README section from an earlier
+build, so papers built in separate sessions (each takes hours at paper scale) add up to one
+gallery.
 """
 
 from __future__ import annotations
@@ -53,21 +56,42 @@ def _claims_table(csv_path: Path) -> list[str]:
     return lines
 
 
+def readme_sections(readme: str) -> dict[str, list[str]]:
+    """The lines of each paper's section (its ``## <paper>`` line to the next ``## ``, trailing
+    blank lines left out) of a gallery README."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in readme.splitlines():
+        if line.startswith("## "):
+            name = line[3:].strip()
+            current = sections.setdefault(name, []) if name in PAPERS else None
+        if current is not None:
+            current.append(line)
+    return {name: "\n".join(lines).rstrip().split("\n") for name, lines in sections.items()}
+
+
 def write(results_root: str | Path, out: str | Path) -> list[Path]:
     """Copy the built figures, captions and paper reports of ``results_root`` into ``out`` and
-    write ``out/README.md``; returns the written paths. Raises ``FileNotFoundError`` when
-    ``results_root`` holds no paper report."""
+    write ``out/README.md``, keeping the sections of earlier builds' papers not rebuilt here;
+    returns the written paths. Raises ``FileNotFoundError`` when ``results_root`` holds no
+    paper report."""
     results_root, out = Path(results_root), Path(out)
     papers = [p for p in PAPERS if paper_file(results_root, p).is_file()]
     if not papers:
         raise FileNotFoundError(f"gallery: no paper report under {results_root}/report "
                                 f"(build one first: snakemake --cores 2 <paper>)")
+    previous = out / "README.md"
+    kept = readme_sections(previous.read_text()) if previous.is_file() else {}
     written: list[Path] = []
     readme = ["# Gallery", "",
               f"Figures and reproduction reports of `{results_root}` (written by `ibrepro "
               f"gallery`; each PNG carries its provenance, also in `<item>.provenance.json`).",
               ""]
-    for paper in papers:
+    for paper in PAPERS:
+        if paper not in papers:
+            if paper in kept and (out / paper / "report.md").is_file():
+                readme += [*kept[paper], ""]
+            continue
         folder = out / paper
         report = paper_file(results_root, paper)
         _copy(report, folder / "report.md")
