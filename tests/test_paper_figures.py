@@ -209,6 +209,11 @@ def test_goldfeld_fig1_caption_in_nats(tmp_path):
     assert f"bin size 0.001: {10 * math.log(2):.3f}" in caption
     assert "bin size 0.1: 5.000, 5.000, 5.000" in caption
     assert "Lowest value over epochs with bin size 0.0001: 8.318, 8.318, 8.318." in caption
+    assert "every hidden layer ends within 0.05 nats of H(X)" in caption
+    files["mi/szt-tanh/bin-size-0.0001"] = _mi(np.full(shape, 11.0), units="bits")  # 1 bit short
+    caption = _caption("goldfeld/fig1", tmp_path / "short", files)
+    assert f"below H(X) at epoch {EPOCHS[-1]} by (nats) " in caption
+    assert caption.count(f"{math.log(2):.3f}") >= 2  # both hidden layers, not the output
 
 
 def test_lorenzen_bin_growth_and_dpi():

@@ -22,6 +22,7 @@ from ibrepro.figures.save import new_figure
 from ibrepro.papers.goldfeld.runs import BIN_SIZES, SZT_TANH
 
 H_X = math.log(4096)  # nats: X uniform over the 2^12 SZT inputs
+LIMIT_TOLERANCE = 0.05  # nats from H(X) that count as reaching it; Goldfeld states "≈ 8.3"
 TO_NATS = {"nats": 1.0, "bits": math.log(2)}
 
 
@@ -61,6 +62,15 @@ def fig1(inputs: ItemInputs):
         f"bin size {size:g}: {', '.join(f'{v:.3f}' for v in curves[size].mean('rep')[-1].values)}"
         for size in BIN_SIZES)
     lowest = curves[BIN_SIZES[0]].mean("rep").min("epoch").values
+    last_smallest = curves[BIN_SIZES[0]].mean("rep")[-1].values
+    short = [f"{name} {H_X - v:.3f}"
+             for name, v in zip(names[:-1], last_smallest[:-1], strict=True)
+             if H_X - v > LIMIT_TOLERANCE]
+    ours = (f"Ours: with bin size {BIN_SIZES[0]:g} every hidden layer ends within "
+            f"{LIMIT_TOLERANCE} nats of H(X)." if not short else
+            f"Ours: with bin size {BIN_SIZES[0]:g}, hidden layers end below H(X) at epoch "
+            f"{epochs[-1]} by (nats) {', '.join(short)}: their inputs share bins of that size, "
+            f"so not every curve converges to H(X) here (goldfeld/fig1:small-bin-limit).")
     caption = (
         f"goldfeld Fig. 1: I(X;Bin(T_l)) = H(Bin(T_l)) in nats vs epoch of the deterministic SZT "
         f"tanh net ({SZT_TANH}, mean over {first.sizes['rep']} repetitions, "
@@ -71,7 +81,7 @@ def fig1(inputs: ItemInputs):
         f"({', '.join(names)}): {finals}. Lowest value over epochs with bin size "
         f"{BIN_SIZES[0]:g}: {', '.join(f'{v:.3f}' for v in lowest)}. goldfeld: the curves "
         f"converge to ln(2^12) ≈ 8.3 for small bins; larger bins drift below it (clustering, "
-        f"not compression)."
+        f"not compression). {ours}"
     )
     return fig, caption
 

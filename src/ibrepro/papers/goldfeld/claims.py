@@ -32,7 +32,7 @@ from ibrepro.figures.compression import THRESHOLD, compression
 from ibrepro.figures.plane import mean_plane
 from ibrepro.figures.registry import ItemInputs
 from ibrepro.figures.stats import correlation
-from ibrepro.papers.goldfeld.binning import H_X, in_nats
+from ibrepro.papers.goldfeld.binning import H_X, LIMIT_TOLERANCE, in_nats
 from ibrepro.papers.goldfeld.checks import (
     InRangeRounded,
     SameMean,
@@ -86,7 +86,6 @@ CLUSTERING = "ibrepro.estimators.clustering"
 
 SMALL_BINS = f"bin-size-{min(BIN_SIZES)}"  # the smallest bin size of goldfeld/fig1
 LARGE_BINS = f"bin-size-{max(BIN_SIZES)}"  # the largest
-LIMIT_TOLERANCE = 0.05  # nats; Goldfeld states "≈ 8.3"
 
 
 def last_hidden_nats(inputs: ItemInputs, estimator: str) -> np.ndarray:
