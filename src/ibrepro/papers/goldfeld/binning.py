@@ -39,6 +39,7 @@ def fig1(inputs: ItemInputs):
     for size in BIN_SIZES:
         mi = inputs.mi(SZT_TANH, f"bin-size-{size}")
         curves[size] = in_nats(mi["I_XT"], mi.attrs["units"]).transpose("rep", "epoch", "layer")
+    means = {size: curve.mean("rep").values for size, curve in curves.items()}  # (epoch, layer)
     first = curves[BIN_SIZES[0]]
     names = [str(n) for n in first["layer_name"].values]
     epochs = first["epoch"].values
@@ -47,7 +48,7 @@ def fig1(inputs: ItemInputs):
     shade = np.linspace(0.35, 1.0, len(BIN_SIZES))[::-1]  # smallest bins darkest
     for k, (ax, name) in enumerate(zip(axes.flat, names, strict=False)):
         for size, colour in zip(BIN_SIZES, shade, strict=True):
-            ax.plot(epochs + 1, curves[size].mean("rep")[:, k], color=epoch_cmap(colour),
+            ax.plot(epochs + 1, means[size][:, k], color=epoch_cmap(colour),
                     lw=1.0, label=f"bin size {size:g}")
         ax.axhline(H_X, color="grey", ls="--", lw=0.7, zorder=0, label="ln 4096 = H(X)")
         ax.set_xscale("log")
@@ -59,12 +60,12 @@ def fig1(inputs: ItemInputs):
         ax.set_visible(False)
     axes[0, 0].legend(loc="lower right")
     finals = "; ".join(
-        f"bin size {size:g}: {', '.join(f'{v:.3f}' for v in curves[size].mean('rep')[-1].values)}"
+        f"bin size {size:g}: {', '.join(f'{v:.3f}' for v in means[size][-1])}"
         for size in BIN_SIZES)
-    lowest = curves[BIN_SIZES[0]].mean("rep").min("epoch").values
-    last_smallest = curves[BIN_SIZES[0]].mean("rep")[-1].values
+    smallest = means[BIN_SIZES[0]]
+    lowest = smallest.min(axis=0)
     short = [f"{name} {H_X - v:.3f}"
-             for name, v in zip(names[:-1], last_smallest[:-1], strict=True)
+             for name, v in zip(names[:-1], smallest[-1, :-1], strict=True)
              if H_X - v > LIMIT_TOLERANCE]
     ours = (f"Ours: with bin size {BIN_SIZES[0]:g} every hidden layer ends within "
             f"{LIMIT_TOLERANCE} nats of H(X)." if not short else
