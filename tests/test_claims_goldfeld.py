@@ -13,6 +13,7 @@ import xarray as xr
 from scipy import stats
 
 from ibrepro import data, report
+from ibrepro.figures import ItemInputs, get, input_paths
 from ibrepro.papers import CLAIMS
 from ibrepro.papers.goldfeld.checks import (
     InRangeRounded,
@@ -273,6 +274,9 @@ def test_fig6_shares_of_coinciding_within_class_pairs(tmp_path, write_measure):
     for key in ("orthonormal", "weightnorm"):
         result = results[f"goldfeld/fig6:no-clusters-{key}"]
         assert result.ours == pytest.approx(43 / 56) and result.verdict == "not reproduced"
+    with ItemInputs("goldfeld/fig6", input_paths("goldfeld/fig6", tmp_path)) as inputs:
+        _, caption = get("goldfeld/fig6").build(inputs)
+    assert caption.count("layer 3 0.77, layer 4 0.00 (tightly clustered: 3)") == 3  # a, b, b'
 
 
 def _unit_slopes(slopes: np.ndarray) -> xr.Dataset:

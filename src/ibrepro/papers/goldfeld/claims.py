@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from ibrepro.figures.accuracy import final_test_accuracies
-from ibrepro.figures.compression import THRESHOLD, compression
+from ibrepro.figures.compression import THRESHOLD
 from ibrepro.figures.plane import mean_plane
 from ibrepro.figures.registry import ItemInputs
 from ibrepro.figures.stats import correlation
@@ -44,9 +44,11 @@ from ibrepro.papers.goldfeld.checks import (
     neuron_weights,
 )
 from ibrepro.papers.goldfeld.clusters import (
+    CLUSTER_FROM,
+    CLUSTERED,
+    coincident_shares,
     distance_fractions,
     hidden_entropy,
-    hidden_layers,
     overlap,
 )
 from ibrepro.papers.goldfeld.cnn import (
@@ -57,7 +59,7 @@ from ibrepro.papers.goldfeld.cnn import (
     representation_cosines,
 )
 from ibrepro.papers.goldfeld.errors import PAPER_ERRORS, errors_per_seed
-from ibrepro.papers.goldfeld.noisy import SCATTER_LAYER
+from ibrepro.papers.goldfeld.noisy import SCATTER_LAYER, hidden_compression
 from ibrepro.papers.goldfeld.runs import (
     BETA,
     BIN_SIZES,
@@ -278,19 +280,14 @@ def loss_rise_epochs(inputs: ItemInputs) -> Measured:
     return Measured.over(loss["epoch"].values[loss.values.argmin(axis=1)])
 
 
-def hidden_drops(inputs: ItemInputs, experiment: str) -> np.ndarray:
-    """Relative drop from its peak to the last epoch of each hidden layer's repetition-mean
-    sample-propagation I(X;T_l) (``figures.compression``)."""
-    return compression(mean_plane(inputs.mi(experiment, SP)).i_xt).relative[:-1]
-
-
 def layers_4_5_drop(inputs: ItemInputs) -> float:
     """The smaller relative drop of layers 4 and 5 of the tanh net."""
-    return float(hidden_drops(inputs, TANH)[[k - 1 for k in COMPRESSING_LAYERS]].min())
+    drops = hidden_compression(inputs, TANH).relative
+    return float(drops[[k - 1 for k in COMPRESSING_LAYERS]].min())
 
 
 def _largest_drop(experiment: str):
-    return lambda inputs: float(hidden_drops(inputs, experiment).max())
+    return lambda inputs: float(hidden_compression(inputs, experiment).relative.max())
 
 
 def tracking(inputs: ItemInputs) -> Measured:
@@ -357,35 +354,21 @@ register(Claim("goldfeld/fig5:binned-entropy-tracks-mi",
 
 # ---- Fig. 6 (#73): within-class distances of the noisy SZT nets ----
 
-CLUSTER_FROM = 3  # "layer 3 and beyond"
-# a layer is tightly clustered when at least a quarter of its within-class pairs (nearly)
-# coincide, in the first distance bin (2% of the diagonal of its values' box, about 18 beta):
-# as when each class collapses into at most four equal clusters
-CLUSTERED = 0.25
-
-
-def coincident_shares(inputs: ItemInputs, experiment: str) -> np.ndarray:
-    """The share of within-class pairs in the first distance bin at the last snapshot, mean
-    over repetitions, per hidden layer from ``CLUSTER_FROM`` on."""
-    measure = inputs.measure(experiment, DISTANCES)
-    last = int(measure["epoch"].values[-1])
-    return np.array([distance_fractions(measure, last, layer)["within-class"][0]
-                     for layer in hidden_layers(measure) if layer >= CLUSTER_FROM])
-
-
 register(Claim("goldfeld/fig6:clusters-from-layer-3",
                f"smallest share of within-class pairs closer than 2% of the layer's diagonal, "
                f"hidden layers {CLUSTER_FROM}+, last snapshot ({TANH})",
                "as training progresses, the formation of clusters is clearly seen (layer 3 "
                "and beyond) for the unnormalized SZT model",
-               lambda inputs: float(coincident_shares(inputs, TANH).min()), AtLeast(CLUSTERED),
+               lambda inputs: min(coincident_shares(inputs.measure(TANH, DISTANCES)).values()),
+               AtLeast(CLUSTERED),
                measures=((TANH, DISTANCES),), source="§5.1, Fig. 6(a)", statements=(73,)))
 for _key, _experiment in (("orthonormal", SZT["b"]), ("weightnorm", WEIGHT_NORM)):
     register(Claim(f"goldfeld/fig6:no-clusters-{_key}",
                    f"largest share of within-class pairs closer than 2% of the layer's "
                    f"diagonal, hidden layers {CLUSTER_FROM}+, last snapshot ({_experiment})",
                    "in the normalized model, however, no tight clustering is apparent",
-                   lambda inputs, e=_experiment: float(coincident_shares(inputs, e).max()),
+                   lambda inputs, e=_experiment: max(
+                       coincident_shares(inputs.measure(e, DISTANCES)).values()),
                    AtMost(CLUSTERED), measures=((_experiment, DISTANCES),),
                    source="§5.1, Fig. 6(b)", statements=(73,),
                    note="the paper's text names the Fig. 5(b) (orthonormal) model, its caption "

@@ -10,6 +10,11 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 PAIRS = (("within-class", "C0", "within class"), ("between-class", "C1", "between"))
+CLUSTER_FROM = 3  # Fig. 6: "the formation of clusters is clearly seen (layer 3 and beyond)"
+# a layer is tightly clustered when at least a quarter of its within-class pairs (nearly)
+# coincide, in the first distance bin (2% of the diagonal of its values' box, about 18 beta):
+# as when each class collapses into at most four equal clusters
+CLUSTERED = 0.25
 
 
 def hidden_layers(measure: xr.Dataset) -> list[int]:
@@ -62,3 +67,12 @@ def occupied_to(fractions: dict[str, np.ndarray]) -> float:
     the x-axis limit that shows the histograms, not the empty rest of [0, diagonal]."""
     held = np.flatnonzero(np.nan_to_num(fractions[PAIRS[0][0]] + fractions[PAIRS[1][0]]) > 0)
     return float(fractions["edges"][held[-1] + 1 if held.size else -1])
+
+
+def coincident_shares(measure: xr.Dataset) -> dict[int, float]:
+    """A ``pairwise-distances`` measure file's share of within-class pairs in the first
+    distance bin at its last snapshot, mean over repetitions, per hidden layer from
+    ``CLUSTER_FROM`` on: layer -> share (``CLUSTERED`` or more: tightly clustered)."""
+    last = int(measure["epoch"].values[-1])
+    return {layer: float(distance_fractions(measure, last, layer)[PAIRS[0][0]][0])
+            for layer in hidden_layers(measure) if layer >= CLUSTER_FROM}
