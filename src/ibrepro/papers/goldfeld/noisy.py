@@ -239,7 +239,7 @@ def fig5(inputs: ItemInputs):
                     label=f"layer {layer + 1}")
         ax.axhline(math.log(acts.sizes["sample"]), color="grey", ls="--", lw=0.7)
         ax.set(xscale="log", xlabel="epoch + 1", ylabel=f"H(Bin(T_l)), bin {size:g} [nats]")
-        found = hidden_compression(inputs, experiment)
+        found = compression(values.mean(0))  # values: (rep, epoch, hidden layer), read above
         drops.append(f"({key}) {verdict(found, [f'layer {k + 1}' for k in range(hidden)])}")
         accuracy_last = inputs.metrics(experiment)["accuracy"].sel(split="test")[:, -1]
         notes.append(
