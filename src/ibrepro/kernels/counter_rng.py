@@ -49,13 +49,13 @@ def element_bits(key, element):
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def uniform(bits):
     """A float32 in [0, 1) with 24 random bits (the top ones)."""
-    return np.float32(bits >> _S40) * _TWO_M24
+    return np.float32(np.int32(bits >> _S40)) * _TWO_M24  # int32: AVX2 converts it, not a uint64
 
 
 @njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 def normal(bits):
     """A standard normal float32 by Box-Muller: sqrt(-2 ln u1) cos(2 pi u2), u1 in (0, 1] from
     the top 24 bits, u2 in [0, 1) from the next 24 (so |z| <= 5.77)."""
-    u1 = (np.float32(bits >> _S40) + np.float32(1.0)) * _TWO_M24
-    u2 = np.float32((bits >> _S16) & _MASK24) * _TWO_M24
+    u1 = (np.float32(np.int32(bits >> _S40)) + np.float32(1.0)) * _TWO_M24
+    u2 = np.float32(np.int32((bits >> _S16) & _MASK24)) * _TWO_M24
     return np.sqrt(np.float32(-2.0) * log(u1)) * cos_turns(u2)
