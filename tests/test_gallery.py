@@ -79,3 +79,17 @@ def test_gallery_keeps_the_sections_of_papers_built_before(tmp_path):
 def test_gallery_needs_a_paper_report(tmp_path):
     with pytest.raises(FileNotFoundError, match="no paper report"):
         gallery.write(tmp_path, tmp_path / "gallery")
+
+
+def test_gallery_says_so_when_a_paper_registers_no_claims(tmp_path):
+    """compare checks the other papers' claims per estimator in its items and registers none
+    of its own: its section says so instead of showing an empty table."""
+    results, out = tmp_path / "results" / "paper", tmp_path / "gallery"
+    _rip_results(results)
+    report.write([], results, paper="compare")
+    gallery.write(results, out)
+    section = gallery.readme_sections((out / "README.md").read_text())["compare"]
+    assert "This paper registers no claims of its own" in "\n".join(section)
+    assert not any(line.startswith("| claim |") for line in section)
+    assert any(line.startswith("| claim |") for line in
+               gallery.readme_sections((out / "README.md").read_text())["rip"])

@@ -42,9 +42,12 @@ def _number(text: str) -> str:
 
 
 def _claims_table(csv_path: Path) -> list[str]:
-    """Markdown rows of a paper's report CSV: claim, #, paper, ours (range), verdict."""
+    """Markdown rows of a paper's report CSV: claim, #, paper, ours (range), verdict; a
+    sentence instead of an empty table when the paper registers no claims."""
     with csv_path.open() as f:
         rows = list(csv.DictReader(f))
+    if not rows:  # e.g. compare, whose items check the other papers' claims per estimator
+        return ["This paper registers no claims of its own: its items below are its result."]
     lines = ["| claim | # | paper | ours | ours' 2.5–97.5% | verdict |",
              "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
