@@ -3,7 +3,9 @@ of output, and ``ibrepro provenance``'s chain from a figure back to a dataset.""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from importlib import metadata
 
 import numpy as np
@@ -67,3 +69,37 @@ def test_chain_follows_inputs_to_the_dataset_and_flags_changed_files(tmp_path, c
     assert any("DIFFERS" in line for line in provenance.chain(tmp_path / "fig1.png"))
     data.unlink()
     assert any("(missing;" in line for line in provenance.chain(mi))
+
+
+def test_large_files_are_hashed_once_per_version(tmp_path, monkeypatch):
+    """A checksum of a file of REMEMBER_BYTES or more is remembered against the file's inode,
+    size and times: read from the cache while the file is unchanged, recomputed once it is
+    rewritten (renamed into place, as outputs are) or edited in place."""
+    monkeypatch.setenv("IBREPRO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(provenance, "REMEMBER_BYTES", 4)
+    path = tmp_path / "activations.nc"
+    path.write_bytes(b"first version")
+    first = provenance.sha256_file(path)
+    assert first == hashlib.sha256(b"first version").hexdigest()
+    (entry,) = provenance.checksum_cache().iterdir()
+    version, _ = entry.read_text().split()
+    entry.write_text(f"{version} {'0' * 64}\n")  # a remembered checksum is not recomputed
+    assert provenance.sha256_file(path) == "0" * 64
+    replacement = tmp_path / "new.nc"
+    replacement.write_bytes(b"second version")
+    os.replace(replacement, path)  # new inode
+    assert provenance.sha256_file(path) == hashlib.sha256(b"second version").hexdigest()
+    with path.open("ab") as handle:  # edited in place: size and times change
+        handle.write(b"!")
+    assert provenance.sha256_file(path) == hashlib.sha256(b"second version!").hexdigest()
+
+
+def test_small_files_and_an_unwritable_cache_still_hash(tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("IBREPRO_CACHE", str(blocked))
+    path = tmp_path / "x.nc"
+    path.write_bytes(b"abc")
+    assert provenance.sha256_file(path) == hashlib.sha256(b"abc").hexdigest()  # small
+    monkeypatch.setattr(provenance, "REMEMBER_BYTES", 1)
+    assert provenance.sha256_file(path) == hashlib.sha256(b"abc").hexdigest()  # no cache
