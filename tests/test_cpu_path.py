@@ -16,7 +16,13 @@ import torch
 from ibrepro.estimators import get, validate_params
 from ibrepro.estimators.adaptive import equal_mass_symbols, pooled_quantile_symbols
 from ibrepro.estimators.entropy import mutual_information, row_keys, xlogx_table
-from ibrepro.estimators.gaussian import cross_sums, cutoff_exponent, exp_approx, exp_negative
+from ibrepro.estimators.gaussian import (
+    _distinct_rows,
+    cross_sums,
+    cutoff_exponent,
+    exp_approx,
+    exp_negative,
+)
 from ibrepro.estimators.sample_propagation import (
     ACTIVATIONS,
     Snapshots,
@@ -158,6 +164,34 @@ def test_kde_equals_a_dense_float64_reference(szt_layers, method):
             i_xt, i_ty = _dense_kde(group, labels[sub], 1 / (factor * variance))
             assert ours.I_XT[epoch] == pytest.approx(i_xt, abs=1e-9)
             assert ours.I_TY[epoch] == pytest.approx(i_ty, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["kde-upper", "kde-lower"])
+def test_kde_of_repeated_rows_equals_a_dense_float64_reference(szt_layers, method):
+    """A relu layer maps many inputs to one row (units at 0): the kernel sums each distinct
+    (row, class) once, weighted by its count, and must still equal every pair summed."""
+    acts, labels = szt_layers
+    sub = slice(0, 4096, 3)
+    factor = 2.0 if method.endswith("upper") else 8.0
+    for values in _layers(acts[:, sub]):
+        relu = np.maximum(values - 0.2, 0).astype(np.float32)  # many rows all 0
+        relu[:, ::7] = relu[:, 1:2]  # and copies of one row, across both classes
+        assert len(np.unique(relu[-1], axis=0)) <= len(relu[-1]) * 6 // 7  # 1 in 7 repeat
+        ours = get(method).fn(relu, labels[sub], noise_variance=1e-3)
+        for epoch, group in enumerate(relu.astype(np.float64)):
+            i_xt, i_ty = _dense_kde(group, labels[sub], 1 / (factor * 1e-3))
+            assert ours.I_XT[epoch] == pytest.approx(i_xt, abs=1e-9)
+            assert ours.I_TY[epoch] == pytest.approx(i_ty, abs=1e-9)
+
+
+def test_distinct_rows_separate_classes_and_equal_projections():
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    labels = np.array([0, 0, 0, 1, 1])
+    projection = np.zeros(5)  # one run: rows are told apart by their coordinates
+    member, first, count = _distinct_rows(points, labels, projection, np.arange(5))
+    np.testing.assert_array_equal(member, [0, 1, 0, 2, 3])
+    np.testing.assert_array_equal(first, [0, 1, 3, 4])
+    np.testing.assert_array_equal(count, [2, 1, 1, 1])
 
 
 def test_exp_approx_is_within_1e_12():

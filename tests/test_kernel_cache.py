@@ -46,9 +46,11 @@ def test_an_edit_to_a_called_kernel_reaches_its_caller(tmp_path):
     assert float(_run(src, cache, KDE)) == first  # loaded from the cache: same numbers
     gaussian = src / "ibrepro" / "estimators" / "gaussian.py"
     text = gaussian.read_text()
-    assert text.count("    total = np.ones(n)\n") == 1
-    # every point's own term counted twice: kde._cut_log_sums, unedited, must see it
-    gaussian.write_text(text.replace("    total = np.ones(n)\n", "    total = np.full(n, 2.0)\n"))
+    own = "    total = np.ones(m) if weights is None else weights.copy()\n"
+    assert text.count(own) == 1
+    # every point's own term counted twice, two calls down: kde._cut_log_sums, unedited,
+    # must see it
+    gaussian.write_text(text.replace(own, own.replace("np.ones(m)", "np.full(m, 2.0)")))
     second = float(_run(src, cache, KDE))
     assert second != first
     assert sorted(p.name for p in cache.iterdir()) == sorted(

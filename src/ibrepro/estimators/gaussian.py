@@ -9,7 +9,8 @@ their projection on it; pairs farther apart along a unit vector are farther apar
 trained SZT layers it leaves 20-50% fewer candidates than the widest coordinate), and each
 term costs ~2 ns: a vectorised exp (:func:`exp_negative`, relative error below 4e-12 on
 [-64, 0], or :func:`exp_approx`, below 1e-12 on [-60, 60], where libm's exp takes ~4 ns) and
-a few multiply-adds.
+a few multiply-adds. Identical points of one class are one term with their count as weight
+(``symmetric_sums``): relu layers repeat rows, and those pairs are all within the cut-off.
 """
 
 from __future__ import annotations
@@ -110,28 +111,56 @@ def _squared_distances(coords, start, stop, point, out):
             out[t] += diff * diff
 
 
-@njit(cache=True, nogil=True, fastmath=_VECTOR)
-def symmetric_sums(points, scale, exponent_cut, label_index, row_all, row_class):
-    """For each point i of ``points`` ``(n, d)`` (float64): ``row_all[i]`` = sum_j
-    exp(-scale |x_i - x_j|^2) over all j (itself included: 1), ``row_class[i]`` over the j of
-    its class (``label_index``); terms with exponent below -``exponent_cut`` count as
-    exp(-``exponent_cut``) or 0 (changing each sum by less than exp(-``CUTOFF``))."""
+@njit(cache=True, nogil=True)
+def _distinct_rows(points, label_index, projection, order):
+    """The distinct (row, class) pairs of ``points`` in sweep ``order``: ``(member, first,
+    count)``, ``member[i]`` the group of the i-th point in that order, ``first[g]`` the order
+    position of group g's first point, ``count[g]`` (float64) its size. Equal rows have equal
+    projections, so each point is compared only with the groups of its run of equal ones."""
     n, d = points.shape
-    projection, order = _sweep_order(points, principal_axis(points))
-    coords = np.empty((d, n))  # sorted, coordinate-major: contiguous inner loops
-    labels = np.empty(n)  # class indices as floats: compared in the vector unit's own type
-    along = projection[order]
+    member = np.empty(n, np.int64)
+    first = np.empty(n, np.int64)
+    count = np.zeros(n)
+    groups = 0
+    run = 0  # the first group of the current run of equal projections
     for i in range(n):
-        labels[i] = label_index[order[i]]
-        for k in range(d):
-            coords[k, i] = points[order[i], k]
-    total = np.ones(n)
-    same = np.ones(n)
-    squared = np.empty(n)
+        p = order[i]
+        if i > 0 and projection[p] != projection[order[i - 1]]:
+            run = groups
+        found = groups
+        for g in range(run, groups):
+            q = order[first[g]]
+            equal = label_index[q] == label_index[p]
+            for k in range(d):
+                equal = equal and points[q, k] == points[p, k]
+            if equal:
+                found = g
+                break
+        if found == groups:
+            first[groups] = i
+            groups += 1
+        member[i] = found
+        count[found] += 1.0
+    return member, first[:groups], count[:groups]
+
+
+@njit(cache=True, nogil=True, fastmath=_VECTOR)
+def _sweep_sums(coords, labels, along, weights, scale, exponent_cut):
+    """``(total, same)``: ``total[i]`` = sum_j w_j exp(-scale |c_i - c_j|^2) over the points j
+    within the cut-off (w_i for i itself), ``same[i]`` over those of i's class; each pair is
+    visited once, for both rows. coords ``(d, m)`` coordinate-major and labels (float)
+    ``(m,)`` in the order of ``along``, the projections (ascending); ``weights`` ``(m,)`` the
+    points' multiplicities, or None for all 1 (a separate compilation without the weights'
+    loads and products). The sums are allocated here: LLVM vectorises the pair loop only
+    over arrays it knows do not overlap."""
+    m = len(along)
+    total = np.ones(m) if weights is None else weights.copy()
+    same = total.copy()
+    squared = np.empty(m)
     reach = math.sqrt(exponent_cut / scale)  # farther apart along the axis: dropped
     end = 0
-    for i in range(n):
-        while end < n and along[end] - along[i] <= reach:
+    for i in range(m):
+        while end < m and along[end] - along[i] <= reach:
             end += 1
         _squared_distances(coords, i + 1, end, coords[:, i], squared)
         # slices, not offset indices: numba wraps an index of unknown sign, which keeps LLVM
@@ -142,20 +171,61 @@ def symmetric_sums(points, scale, exponent_cut, label_index, row_all, row_class)
         label = labels[i]
         acc_all = 0.0
         acc_same = 0.0
-        for t in range(end - i - 1):  # one vectorised pass over the candidates j = i + 1 + t
-            # a candidate beyond the cut-off counts exp(-exponent_cut), not 0: branch-free,
-            # and the row changes by less than exp(-CUTOFF) either way
-            term = exp_negative(max(-scale * squared[t], -exponent_cut))
-            mate = term if others_label[t] == label else 0.0
-            acc_all += term
-            acc_same += mate
-            others_total[t] += term
-            others_same[t] += mate
+        if weights is None:
+            for t in range(end - i - 1):  # one vectorised pass over the candidates i + 1 + t
+                # a candidate beyond the cut-off counts exp(-exponent_cut), not 0: branch-free,
+                # and the row changes by less than exp(-CUTOFF) either way
+                term = exp_negative(max(-scale * squared[t], -exponent_cut))
+                mate = term if others_label[t] == label else 0.0
+                acc_all += term
+                acc_same += mate
+                others_total[t] += term
+                others_same[t] += mate
+        else:
+            others_weight = weights[i + 1:end]
+            own = weights[i]
+            for t in range(end - i - 1):
+                term = exp_negative(max(-scale * squared[t], -exponent_cut))
+                mate = term if others_label[t] == label else 0.0
+                acc_all += others_weight[t] * term
+                acc_same += others_weight[t] * mate
+                others_total[t] += own * term
+                others_same[t] += own * mate
         total[i] += acc_all
         same[i] += acc_same
+    return total, same
+
+
+@njit(cache=True, nogil=True)
+def symmetric_sums(points, scale, exponent_cut, label_index, row_all, row_class):
+    """For each point i of ``points`` ``(n, d)`` (float64): ``row_all[i]`` = sum_j
+    exp(-scale |x_i - x_j|^2) over all j (itself included: 1), ``row_class[i]`` over the j of
+    its class (``label_index``); terms with exponent below -``exponent_cut`` count as
+    exp(-``exponent_cut``) or 0 (changing each sum by less than exp(-``CUTOFF``)).
+
+    Identical points of one class are summed once, with their count as weight: a relu layer
+    often maps many inputs to one row (all units at 0), and such a layer's pairs are all
+    within the cut-off (a collapsed szt-relu layer: 109 distinct rows of 4096)."""
+    n, d = points.shape
+    projection, order = _sweep_order(points, principal_axis(points))
+    member, first, count = _distinct_rows(points, label_index, projection, order)
+    m = len(first)
+    coords = np.empty((d, m))  # sorted, coordinate-major: contiguous inner loops
+    labels = np.empty(m)  # class indices as floats: compared in the vector unit's own type
+    along = np.empty(m)
+    for g in range(m):
+        q = order[first[g]]
+        labels[g] = label_index[q]
+        along[g] = projection[q]
+        for k in range(d):
+            coords[k, g] = points[q, k]
+    if m < n:
+        total, same = _sweep_sums(coords, labels, along, count, scale, exponent_cut)
+    else:
+        total, same = _sweep_sums(coords, labels, along, None, scale, exponent_cut)
     for i in range(n):
-        row_all[order[i]] = total[i]
-        row_class[order[i]] = same[i]
+        row_all[order[i]] = total[member[i]]
+        row_class[order[i]] = same[member[i]]
 
 
 @njit(cache=True, nogil=True, fastmath=_VECTOR)
