@@ -74,10 +74,9 @@ def checksum_cache() -> Path:
     return Path(os.environ.get("IBREPRO_CACHE") or default) / "sha256"
 
 
-def _file_version(path: Path) -> str:
-    """What changes whenever the file's bytes may have: device, inode, size, mtime and ctime
-    (ns). A rewrite renamed into place (every output here) is a new inode."""
-    st = path.stat()
+def _file_version(st: os.stat_result) -> str:
+    """What changes whenever a file's bytes may have, from its ``stat``: device, inode, size,
+    mtime and ctime (ns). A rewrite renamed into place (every output here) is a new inode."""
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
@@ -86,8 +85,8 @@ def sha256_file(path: str | Path) -> str:
     more the result is remembered in :func:`checksum_cache` against the file's version (inode,
     size, times), so the jobs reading one large input hash it once between them."""
     path = Path(path).resolve()
-    version = _file_version(path)
-    large = path.stat().st_size >= REMEMBER_BYTES
+    status = path.stat()
+    version, large = _file_version(status), status.st_size >= REMEMBER_BYTES
     entry = checksum_cache() / hashlib.sha256(str(path).encode()).hexdigest()
     if large:
         with contextlib.suppress(OSError, ValueError):
@@ -98,7 +97,7 @@ def sha256_file(path: str | Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    if large and _file_version(path) == version:  # unchanged while read
+    if large and _file_version(path.stat()) == version:  # unchanged while read
         with contextlib.suppress(OSError):  # a cache is an optimisation: never fail a job
             entry.parent.mkdir(parents=True, exist_ok=True)
             write_text(f"{version} {digest.hexdigest()}\n", entry)
