@@ -48,6 +48,18 @@ localrules:
     all,
 
 
+onstart:
+    start_job_server()
+
+
+onsuccess:
+    stop_job_server()
+
+
+onerror:
+    stop_job_server()
+
+
 rule all:
     """Every configured figure and table, the MI and measure files `estimates` selects, every
     dataset, and the reproduction report."""

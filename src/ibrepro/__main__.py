@@ -1,5 +1,12 @@
 import sys
 
-from ibrepro.cli import main
+from ibrepro import SOURCE_KEY
+from ibrepro.job_server import hand_over
 
-sys.exit(main())
+# in a local build, the build's job server runs the command (ibrepro.job_server); else we do
+status = hand_over(sys.argv, SOURCE_KEY)
+if status is None:
+    from ibrepro.cli import main
+
+    status = main()
+sys.exit(status)

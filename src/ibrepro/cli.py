@@ -9,6 +9,7 @@
     ibrepro report --results results/quick CLAIM_ID ...   (the reproduction report)
     ibrepro provenance FILE               (the chain from a figure/table/NetCDF to its datasets)
     ibrepro check [--config config.yaml] [key=value ...]
+    ibrepro serve DIRECTORY               (a local build's job server: ibrepro.job_server)
     ibrepro estimators | measures | figures   (list what is registered)
 
 Specs are the resolved JSON the Snakefile passes (``ibrepro.config``), so a rule's command line
@@ -122,6 +123,16 @@ def _provenance(args) -> None:
         print(line)
 
 
+def _serve(args) -> None:
+    from ibrepro import SOURCE_KEY
+    from ibrepro.job_server import serve
+
+    job = serve(args.directory, SOURCE_KEY, idle_exit=args.idle_exit)
+    if job is not None:  # a forked child: run the job's command, then exit as it would
+        job.become()
+        raise SystemExit(main(job.argv[1:]))
+
+
 def _check(args) -> None:
     from ibrepro.config import load_file
 
@@ -223,6 +234,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="docs/gallery", help="the gallery folder")
     p = command("provenance", _provenance, "print the chain from an output back to its datasets")
     p.add_argument("file", help="a .nc, figure (.png/.pdf/.txt) or table (.csv/.md/.txt)")
+    p = command("serve", _serve, "run a local build's jobs in processes forked from one that "
+                                 "has imported the libraries (the Snakefile starts it)")
+    p.add_argument("directory", help="where the socket goes (the jobs' IBREPRO_JOB_SERVER)")
+    p.add_argument("--idle-exit", type=float, help="stop after this many seconds without a job")
     p = command("check", _check, "validate a config file and print a summary")
     p.add_argument("--config", default="config.yaml")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")

@@ -16,7 +16,7 @@ from snakemake.settings.types import DeploymentMethod
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 import ibrepro.config  # noqa: E402
-from ibrepro import estimators, figures, papers, paths  # noqa: E402  (papers: the registries)
+from ibrepro import estimators, figures, job_server, papers, paths  # noqa: E402  (papers: the registries)
 from ibrepro.estimators import measures  # noqa: E402
 from ibrepro import report as reproduction  # noqa: E402  (`report` is Snakemake's flag)
 
@@ -35,6 +35,24 @@ CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 # run's activations are read, and deleted where they are temp(), before the next run's are
 # written: a build holds few activations files at once.
 READER_PRIORITY = 1
+
+
+_job_servers = []
+
+
+def start_job_server():
+    """When the jobs run on this machine, a job server runs them (ibrepro.job_server): each
+    skips the 2-6 s of imports a fresh interpreter pays. IBREPRO_JOB_SERVER=off: no server."""
+    if workflow.local_exec and not (workflow.remote_exec or workflow.subprocess_exec
+                                    or workflow.touch):
+        server = job_server.start(f"{RESULTS}/logs/job_server.log")
+        if server is not None:
+            _job_servers.append(server)
+
+
+def stop_job_server():
+    while _job_servers:
+        _job_servers.pop().stop()
 
 
 def keep_or_temp(path):
