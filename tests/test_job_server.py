@@ -78,9 +78,10 @@ def server(tmp_path):
     assert not socket_file.exists()
 
 
-def _client(tmp_path, directory, *argv, key="test-key", popen=False, **extra):
+def _client(tmp_path, directory, *argv, key="test-key", popen=False, python=sys.executable,
+            **extra):
     (tmp_path / "client.py").write_text(CLIENT)
-    command = [sys.executable, str(tmp_path / "client.py"), key, *argv]
+    command = [str(python), str(tmp_path / "client.py"), key, *argv]
     kwargs = dict(env=_environ(**{job_server.VARIABLE: str(directory)}, **extra),
                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if popen:
@@ -95,6 +96,12 @@ def test_a_job_runs_with_the_clients_streams_directory_environment_and_exit(serv
     assert result.stdout == f"probe-value {tmp_path} ['a', 'b']\n"
     assert result.stderr == "to stderr\n"
     assert "show a: exit 3" in log.read_text()
+
+
+def test_an_interpreter_called_by_another_name_is_served(server, tmp_path):
+    """Snakemake runs as ``python3.11``, its jobs' ``python`` is a link to it (pyenv, venvs)."""
+    (tmp_path / "python").symlink_to(sys.executable)
+    assert _client(tmp_path, server[0], "show", python=tmp_path / "python").returncode == 3
 
 
 def test_a_job_killed_by_a_signal_kills_its_client_likewise(server, tmp_path):

@@ -53,7 +53,8 @@ def socket_path(directory: str | Path, key: str) -> Path:
 
 
 def _interpreter() -> dict:
-    return {"executable": sys.executable, "prefix": sys.prefix, "version": sys.version}
+    return {"executable": os.path.realpath(sys.executable), "prefix": sys.prefix,
+            "version": sys.version}
 
 
 def _import_time_environment(environ) -> dict:
