@@ -107,14 +107,16 @@ def _receive(connection: socket.socket, size: int) -> bytes:
 class Job:
     """One command handed over, as the forked child runs it."""
 
-    def __init__(self, request: dict, streams: list[int]):
+    def __init__(self, request: dict, streams: list[int], imported: dict[str, str]):
         self.argv = request["argv"]
         self.cwd = request["cwd"]
-        self.environ = request["environ"]
+        self.environ = {**request["environ"], **imported}
         self.streams = streams
 
     def become(self) -> None:
-        """Take the client's streams, directory, environment and command line."""
+        """Take the client's streams, directory, environment (with what the server's imports
+        set in theirs, as the job's own imports would have: netCDF4's HDF5_PLUGIN_PATH) and
+        command line."""
         sys.stdout.flush()
         sys.stderr.flush()
         for target, fd in enumerate(self.streams):
@@ -126,13 +128,13 @@ class Job:
         sys.argv = list(self.argv)
 
 
-def _refusal(request: dict) -> str | None:
-    """Why this server must not run the request (None: it may)."""
+def _refusal(request: dict, environ: dict[str, str]) -> str | None:
+    """Why a server started in ``environ`` must not run the request (None: it may)."""
     for field, ours in _interpreter().items():
         if request.get(field) != ours:
             return f"{field} {request.get(field)!r} is not the server's {ours!r}"
     theirs = _import_time_environment(request["environ"])
-    ours = _import_time_environment(os.environ)
+    ours = _import_time_environment(environ)
     for name in sorted(set(theirs) | set(ours)):
         if theirs.get(name) != ours.get(name):
             return f"environment variable {name}={theirs.get(name)!r} (server: {ours.get(name)!r})"
@@ -166,8 +168,11 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
     import importlib
     import selectors
 
+    started_in = dict(os.environ)
     for module in preload:
         importlib.import_module(module)
+    imported = {name: value for name, value in os.environ.items()
+                if started_in.get(name) != value}  # set by the imports
     path = socket_path(directory, key)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     staging = path.with_suffix(f".{os.getpid()}")
@@ -204,7 +209,7 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
                     if accepted is None:
                         continue
                     connection, request, fds = accepted
-                    reason = _refusal(request)
+                    reason = _refusal(request, started_in)
                     if reason:
                         print(f"job server: refused {_command(request['argv'])}: {reason}",
                               flush=True)
@@ -226,7 +231,7 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
                         connection.close()
                         for other, _, _ in jobs.values():
                             other.close()
-                        return Job(request, fds)
+                        return Job(request, fds, imported)
                     for fd in fds:
                         os.close(fd)
                     connection.sendall(ACCEPTED)
