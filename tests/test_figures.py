@@ -269,3 +269,17 @@ def test_figure_and_report_jobs_do_not_import_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert (tmp_path / "figures" / "rip" / "fig3.png").exists()
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_dense_collections_go_into_the_pdf_as_images(tmp_path):
+    """A mesh of 40 000 cells is one image in the PDF (as vectors: one path per cell, ~40 s
+    for goldfeld/fig4's), a 10-point scatter stays vector; the PNG is unchanged."""
+    from ibrepro.figures.save import save_figure
+
+    fig, axes = new_figure(1, 2)
+    mesh = axes[0, 0].pcolormesh(np.arange(201), np.arange(201), np.ones((200, 200)))
+    marks = axes[0, 1].scatter(np.arange(10), np.arange(10))
+    paths = save_figure(fig, tmp_path / "fig", title="t", caption="c", provenance={})
+    assert mesh.get_rasterized() and not marks.get_rasterized()
+    pdf = paths[1].read_bytes()
+    assert paths[1].suffix == ".pdf" and b"/Subtype /Image" in pdf and len(pdf) < 100_000

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import Collection, QuadMesh
 from matplotlib.figure import Figure
 
 from ibrepro import __version__
@@ -78,6 +79,26 @@ def provenance_json(attrs: dict[str, str]) -> str:
                       sort_keys=True)
 
 
+DENSE = 2000  # cells or marks of one collection above which the PDF holds it as an image
+
+
+def _elements(collection: Collection) -> int:
+    if isinstance(collection, QuadMesh):
+        rows, columns = collection.get_coordinates().shape[:2]
+        return (rows - 1) * (columns - 1)
+    return max(len(collection.get_offsets()), len(collection.get_paths()))
+
+
+def rasterize_dense(fig: Figure) -> None:
+    """Draw collections of more than ``DENSE`` elements into vector output as images (at
+    ``savefig.dpi``). As vectors each cell or mark is a PDF path: goldfeld/fig4's 2201 × 201
+    density mesh took ~40 s of its job's ~45 and viewers render such files slowly."""
+    for ax in fig.axes:
+        for collection in ax.collections:
+            if _elements(collection) > DENSE:
+                collection.set_rasterized(True)
+
+
 def save_figure(fig: Figure, stem: Path, *, title: str, caption: str,
                 provenance: dict[str, str]) -> list[Path]:
     """Write ``stem.png``, ``stem.pdf`` and ``stem.txt`` (caption), each atomically.
@@ -92,6 +113,7 @@ def save_figure(fig: Figure, stem: Path, *, title: str, caption: str,
         "pdf": {"Title": title, "Subject": caption, "Keywords": prov, "Creator": software},
     }
     paths = []
+    rasterize_dense(fig)
     for fmt, meta in metadata.items():
         path = stem.with_suffix(f".{fmt}")
         with atomic_path(path) as tmp:
