@@ -57,6 +57,9 @@ def test_quick_scale_builds_every_target(built):
     assert sorted(p.stem for p in (results / "data").glob("*.nc")) == sorted(SPEC.datasets)
     measure_files = list((results / "measures").glob("*/*.nc"))
     assert len(measure_files) == len(SPEC.measure_pairs()) >= len(SPEC.measures) > 0
+    # the jobs ran in the build's job server (those started before it listened ran themselves)
+    served = (results / "logs/job_server.log").read_text()
+    assert served.count(": exit 0 in ") > 200 and "stopped" in served and " exit 1" not in served
     with xr.open_dataset(results / "mi/szt-tanh/bin-size-0.07.nc") as mi:
         assert mi["I_XT"].dims == ("rep", "epoch", "layer") and mi.attrs["units"] == "bits"
         quick = SPEC.experiments["szt-tanh"]
