@@ -154,6 +154,39 @@ def test_without_a_server_for_the_code_version_the_client_runs_itself(server, tm
     assert _client(tmp_path, "off", "show").returncode == 99
 
 
+def test_a_client_waits_for_a_starting_server(tmp_path):
+    """A build's first jobs start while its server imports: they wait for it instead of
+    importing the same beside it."""
+    directory = tmp_path / "socket"
+    directory.mkdir()
+    (directory / job_server.STARTING).touch()
+    (directory / job_server.PID).write_text(str(os.getpid()))  # alive
+    client = _client(tmp_path, directory, "show", popen=True)
+    time.sleep(1.0)
+    assert client.poll() is None  # waiting
+    (tmp_path / "server.py").write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(tmp_path / "server.py"), str(directory)],
+                              env=_environ(), stdout=subprocess.DEVNULL)
+    try:
+        assert client.wait(timeout=60) == 3  # served, not run by itself (99)
+        assert not (directory / job_server.STARTING).exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_client_does_not_wait_for_a_dead_starting_server(tmp_path):
+    directory = tmp_path / "socket"
+    directory.mkdir()
+    (directory / job_server.STARTING).touch()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (directory / job_server.PID).write_text(str(dead.pid))
+    started = time.monotonic()
+    assert _client(tmp_path, directory, "show").returncode == 99
+    assert time.monotonic() - started < 30
+
+
 def test_a_server_whose_parent_exits_stops(tmp_path):
     directory = tmp_path / "socket"
     directory.mkdir()

@@ -43,6 +43,7 @@ IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "NUMBA_", "OMP_", "KMP_", "MKL_", "OPEN
 PER_JOB = frozenset({"OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                      "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"})
 ACCEPTED, REFUSED = b"A", b"R"
+STARTING, PID = "starting", "server.pid"  # in the server's directory: it imports; its pid
 _STATUS = struct.Struct("!i")  # the job's exit code, or minus the signal that ended it
 _LENGTH = struct.Struct("!Q")
 
@@ -70,6 +71,7 @@ def hand_over(argv: list[str], key: str) -> int | None:
     directory = os.environ.get(VARIABLE, "")
     if directory in ("", "off"):
         return None
+    _wait_while_starting(Path(directory))
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         client.connect(str(socket_path(directory, key)))
@@ -90,6 +92,27 @@ def hand_over(argv: list[str], key: str) -> int | None:
         os.kill(os.getpid(), -status)
         return 128 - status
     return status
+
+
+def _wait_while_starting(directory: Path, timeout: float = 120) -> None:
+    """Wait while the build's server imports (``STARTING`` exists and its process lives): a
+    build's first jobs would otherwise import the same libraries beside it, on the same cores
+    (a one-job paper-scale bin-size build: 39.9 s against 19.5 s served)."""
+    deadline = time.monotonic() + timeout
+    while (directory / STARTING).exists() and time.monotonic() < deadline:
+        if not _starting_server_alive(directory / PID):
+            return
+        time.sleep(0.02)
+
+
+def _starting_server_alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (FileNotFoundError, ValueError):  # start() is writing it
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _receive(connection: socket.socket, size: int) -> bytes:
@@ -170,8 +193,12 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
     import selectors
 
     started_in = dict(os.environ)
-    for module in preload:
-        importlib.import_module(module)
+    try:
+        for module in preload:
+            importlib.import_module(module)
+    except BaseException:
+        (Path(directory) / STARTING).unlink(missing_ok=True)  # no client waits for it
+        raise
     imported = {name: value for name, value in os.environ.items()
                 if started_in.get(name) != value}  # set by the imports
     if "numba" in sys.modules:
@@ -184,6 +211,7 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
     listener.bind(str(staging))
     listener.listen(64)
     os.replace(staging, path)  # clients see the socket once it accepts
+    (Path(directory) / STARTING).unlink(missing_ok=True)
     print(f"job server {os.getpid()}: {path} (imports {', '.join(preload)})", flush=True)
 
     wake_read, wake_write = os.pipe()
@@ -344,6 +372,7 @@ def start(log: str | Path) -> Server | None:
     if os.environ.get(VARIABLE) == "off":
         return None
     directory = Path(tempfile.mkdtemp(prefix="ibrepro-jobs-"))  # short: a socket path ≤ 107 B
+    (directory / STARTING).touch()  # the first jobs wait for the server (it removes this)
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
     environ = {name: value for name, value in os.environ.items() if name != VARIABLE}
@@ -351,5 +380,6 @@ def start(log: str | Path) -> Server | None:
         process = subprocess.Popen([sys.executable, "-m", "ibrepro", "serve", str(directory)],
                                    env=environ, stdin=subprocess.DEVNULL, stdout=stream,
                                    stderr=subprocess.STDOUT)
+    (directory / PID).write_text(str(process.pid))
     os.environ[VARIABLE] = str(directory)
     return Server(directory, process, log)
