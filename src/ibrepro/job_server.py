@@ -2,22 +2,24 @@
 imports that are most of a small job's time.
 
 Every job of the workflow is a fresh interpreter that imports what it needs before any work:
-torch, numba, xarray (pandas) and matplotlib take 2-6 s each on the 2-core machine, against
-well under a second of work for most quick-scale jobs. So while Snakemake runs jobs on this
+on the 2-core machine torch takes ~2.8 s, numba ~0.9 s and its registries at the first kernel
+~1.0 s more, matplotlib ~1.1 s, xarray (pandas) ~1.0 s, against well under a second of work for
+most quick-scale jobs (docs/performance.md, eleventh session). So while Snakemake runs jobs on this
 machine, one server (``serve``), started by the Snakefile (``start``), holds those libraries
 imported. A job's ``python -m ibrepro`` (``hand_over``) connects to it and sends its command
 line, working directory, environment and standard streams; the server forks, and the child
 becomes the job: it takes the streams, directory and environment and runs the command as the
 fresh process would have, with the same code, then exits as it would have. The client exits
 with the child's status, and a client that is killed (Snakemake cancelling the job) takes the
-job down with it.
+job down with it. A build's first jobs wait while its server imports.
 
 A client runs its command itself, as before, when no server listens for its version of the
 code (the socket is named by the package's source key, so an edit during a build is never
 served by old code), when the server runs another interpreter, when an environment variable
 that libraries read at import differs from the server's, or with ``IBREPRO_JOB_SERVER=off``.
 The thread variables Snakemake sets per job (``OMP_NUM_THREADS`` ...) are not compared: the
-commands set their threads from ``--threads``.
+commands set torch's and numba's threads and their processes from ``--threads`` (numpy's
+OpenBLAS keeps the server's thread count).
 """
 
 from __future__ import annotations
