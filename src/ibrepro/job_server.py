@@ -153,13 +153,13 @@ class Job:
         sys.argv = list(self.argv)
 
 
-def _refusal(request: dict, environ: dict[str, str]) -> str | None:
-    """Why a server started in ``environ`` must not run the request (None: it may)."""
-    for field, ours in _interpreter().items():
-        if request.get(field) != ours:
-            return f"{field} {request.get(field)!r} is not the server's {ours!r}"
+def _refusal(request: dict, ours: dict[str, str]) -> str | None:
+    """Why a server whose import-time variables were ``ours`` (``_import_time_environment``
+    of its environment before its imports) must not run the request (None: it may)."""
+    for field, value in _interpreter().items():
+        if request.get(field) != value:
+            return f"{field} {request.get(field)!r} is not the server's {value!r}"
     theirs = _import_time_environment(request["environ"])
-    ours = _import_time_environment(environ)
     for name in sorted(set(theirs) | set(ours)):
         if theirs.get(name) != ours.get(name):
             return f"environment variable {name}={theirs.get(name)!r} (server: {ours.get(name)!r})"
@@ -203,6 +203,7 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
         raise
     imported = {name: value for name, value in os.environ.items()
                 if started_in.get(name) != value}  # set by the imports
+    import_time = _import_time_environment(started_in)  # what each request is compared with
     if "numba" in sys.modules:
         _initialise_numba()
     gc.freeze()  # the imports' objects: a child's collections never walk (nor copy) them
@@ -243,7 +244,7 @@ def serve(directory: str | Path, key: str, preload=PRELOAD, idle_exit: float | N
                     if accepted is None:
                         continue
                     connection, request, fds = accepted
-                    reason = _refusal(request, started_in)
+                    reason = _refusal(request, import_time)
                     if reason:
                         print(f"job server: refused {_command(request['argv'])}: {reason}",
                               flush=True)
