@@ -352,12 +352,13 @@ class Server:
     def stop(self) -> None:
         """End the server (and any job still running) and remove its directory."""
         import shutil
+        import subprocess
 
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=30)
-            except Exception:  # noqa: BLE001  (subprocess.TimeoutExpired: it must go)
+            except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
