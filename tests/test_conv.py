@@ -21,29 +21,30 @@ CONV = [{"channels": 3, "kernel": 3, "pool": 2}, {"channels": 2, "kernel": 5, "p
 ACTS = ["relu", "tanh", "relu"]
 
 
-def net(seeds=(11, 12, 13), **options):
-    return BatchedConvNet(IMAGE, CONV, [5], 4, ACTS, list(seeds), "glorot", **options)
+# the plain nets' activations, written out (swish does not commute with the max-pool)
+PLAIN = {"relu": torch.relu, "tanh": torch.tanh, "swish": lambda t: t / (1 + torch.exp(-t))}
 
 
-def plain_forward(model, r, x):
-    """Repetition r of ``model`` as ordinary torch layers (Conv2d, max-pool, Linear), with its
-    weights converted from the matmul layout: an independent implementation."""
+def net(seeds=(11, 12, 13), acts=ACTS, **options):
+    return BatchedConvNet(IMAGE, CONV, [5], 4, acts, list(seeds), "glorot", **options)
+
+
+def plain_forward(model, r, x, acts=ACTS):
+    """Repetition r of ``model`` as ordinary torch layers (Conv2d, activation, then max-pool,
+    Linear), with its weights converted from the matmul layout: an independent implementation.
+    The layers use the model's weights themselves, so gradients reach them."""
     t = x.reshape(-1, *IMAGE)
     outputs = []
     for layer, spec in enumerate(CONV):
-        w = model.weights[layer][r].detach()  # (C_in*k*k, C_out)
-        c_in = t.shape[1]
-        conv = torch.nn.Conv2d(c_in, w.shape[1], spec["kernel"], padding=spec["kernel"] // 2)
-        with torch.no_grad():
-            conv.weight.copy_(w.T.reshape(w.shape[1], c_in, spec["kernel"], spec["kernel"]))
-            conv.bias.copy_(model.biases[layer][r, 0])
-        act = torch.relu if ACTS[layer] == "relu" else torch.tanh
-        t = torch.nn.MaxPool2d(spec["pool"])(act(conv(t)))
+        w = model.weights[layer][r]  # (C_in*k*k, C_out)
+        kernel = w.T.reshape(w.shape[1], t.shape[1], spec["kernel"], spec["kernel"])
+        t = F.conv2d(t, kernel, model.biases[layer][r, 0], padding=spec["kernel"] // 2)
+        t = torch.nn.MaxPool2d(spec["pool"])(PLAIN[acts[layer]](t))
         outputs.append(t.flatten(1))
     h = t.flatten(1)
     for layer in (2, 3):
         h = h @ model.weights[layer][r] + model.biases[layer][r, 0]
-        h = torch.relu(h) if layer == 2 else h
+        h = PLAIN[acts[layer]](h) if layer == 2 else h
         outputs.append(h)
     return outputs
 
@@ -57,16 +58,31 @@ def test_shapes():
         conv_shapes((1, 4, 4), [{"channels": 1, "kernel": 3, "pool": 5}])
 
 
+@pytest.mark.parametrize("acts", [ACTS, ["swish", "swish", "tanh"]])
 @pytest.mark.parametrize("shared", [True, False])
-def test_grouped_equals_plain_conv_net_per_repetition(shared):
-    model = net()
-    x = torch.rand(3, 7, 144)
+def test_grouped_equals_plain_conv_net_per_repetition(shared, acts):
+    model = net(acts=acts)
+    x = 4 * torch.randn(3, 7, 144)  # pre-activations on both sides of swish's minimum (-1.28)
     outputs = model(x[0] if shared else x)
     assert [o.shape for o in outputs] == [(3, 7, 108), (3, 7, 8), (3, 7, 5), (3, 7, 4)]
     for r in range(3):
-        expected = plain_forward(model, r, x[0] if shared else x[r])
+        expected = plain_forward(model, r, x[0] if shared else x[r], acts)
         for got, want in zip(outputs, expected, strict=True):
             torch.testing.assert_close(got[r], want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("acts", [ACTS, ["swish", "swish", "tanh"]])
+def test_gradients_equal_the_plain_conv_nets(acts):
+    """The max-pool before a monotone activation, and channels-last maps, change no gradient."""
+    model, x = net(acts=acts), 4 * torch.randn(3, 9, 144)
+    y = torch.randint(0, 4, (3, 9))
+    loss = F.cross_entropy(model.logits(model(x)[-1]).transpose(1, 2), y, reduction="sum")
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    plain = sum(F.cross_entropy(plain_forward(model, r, x[r], acts)[-1], y[r], reduction="sum")
+                for r in range(3))
+    for got, want in zip(grads, torch.autograd.grad(plain, list(model.parameters())),
+                         strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
 
 
 def test_a_repetition_is_initialised_alone_as_among_others():

@@ -10,6 +10,16 @@ filters only. (``torch.func.vmap`` over ``conv2d`` lowers to the same grouped co
 explicit form avoids its per-call tracing overhead on the CPU and is captured in a CUDA graph
 as it is.) Max-pool and the activation act per channel, so they need no grouping.
 
+Two choices make a conv layer 2.5x faster on the CPU (fwd + bwd of goldfeld-cnn's two layers,
+R = 2, B = 128, one thread: 71 -> 29 ms), with the same values:
+
+- the feature maps are kept channels-last (NHWC), where torch's max-pool is vectorised (9x
+  faster than on NCHW here) and the convolution too;
+- a monotone non-decreasing activation (every one but swish) is applied after the max-pool,
+  to a quarter of the elements: max(act(a), act(b)) = act(max(a, b)). The gradient can only
+  differ where two pre-activations of one pool window differ but their activations round to
+  the same float32 (then the gradient goes to the other one of the two).
+
 Weights are kept in the matmul layout of ``BatchedMLP``: conv layer l of repetition r is
 ``weights[l][r]`` ``(C_in*k*k, C_out)``, rows ordered (input channel, kernel row, kernel
 column) as ``F.unfold`` lays out a patch, and its bias ``biases[l][r]`` ``(1, C_out)``; so the
@@ -27,6 +37,9 @@ from ibrepro.nets.counter_rng import Draws
 from ibrepro.nets.mlp import HIDDEN_ACTIVATIONS, INITS, SoftmaxOutput, check_hidden, propagate
 from ibrepro.nets.precision import quantized
 from ibrepro.nets.quantize import Quantizer, range_rule
+
+# Activations that commute with the max-pool (monotone non-decreasing): applied after it
+POOL_FIRST = frozenset(HIDDEN_ACTIVATIONS) - {"swish"}
 
 
 def conv_shapes(image_shape: Sequence[int], conv: Sequence[dict]) -> list[tuple[int, int, int]]:
@@ -126,10 +139,15 @@ class BatchedConvNet(SoftmaxOutput, torch.nn.Module):
             w, b, k = self.weights[layer], self.biases[layer], spec["kernel"]
             c_out = w.shape[-1]
             kernel = w.transpose(1, 2).reshape(reps * c_out, -1, k, k)
-            t = F.conv2d(t, kernel, b.reshape(-1), padding="same", groups=reps)
-            t = HIDDEN_ACTIVATIONS[self.activations[layer]](t)
-            if spec["pool"] > 1:
-                t = F.max_pool2d(t, spec["pool"])
+            t = F.conv2d(t.contiguous(memory_format=torch.channels_last), kernel,
+                         b.reshape(-1), padding="same", groups=reps)
+            activation = HIDDEN_ACTIVATIONS[self.activations[layer]]
+            if spec["pool"] == 1:
+                t = activation(t)
+            elif self.activations[layer] in POOL_FIRST:
+                t = activation(F.max_pool2d(t, spec["pool"]))
+            else:
+                t = F.max_pool2d(activation(t), spec["pool"])
             shape = t.shape
             s = t.reshape(shape[0], reps, -1).transpose(0, 1)  # (R, B, C*H*W)
             if dropout:
