@@ -3,6 +3,7 @@
 server cannot run exactly as a fresh process would, the client runs itself."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +36,10 @@ SERVER = textwrap.dedent("""
             time.sleep(120)
         if command == "die":
             os.kill(os.getpid(), signal.SIGKILL)
+        if command == "spin":  # half a second of CPU
+            end = time.process_time() + 0.5
+            while time.process_time() < end:
+                pass
 """)
 CLIENT = textwrap.dedent("""
     import sys
@@ -98,6 +103,14 @@ def test_a_job_runs_with_the_clients_streams_directory_environment_and_exit(serv
     # what the server's imports set, the job keeps: netCDF4 finds HDF5's filters through it
     assert result.stderr == "True\nto stderr\n"
     assert "show a: exit 3" in log.read_text()
+
+
+def test_the_log_gives_each_jobs_own_cpu_time(server, tmp_path):
+    """Snakemake's benchmark counts the client's CPU only; the log counts the job's."""
+    directory, log, _ = server
+    assert _client(tmp_path, directory, "spin").returncode == 0
+    cpu = re.search(r"spin: exit 0 in [\d.]+ s, cpu ([\d.]+) s", log.read_text())
+    assert 0.45 <= float(cpu[1]) < 5
 
 
 def test_an_interpreter_called_by_another_name_is_served(server, tmp_path):

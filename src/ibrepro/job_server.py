@@ -301,13 +301,13 @@ def _initialise_numba() -> None:
 def _reap(jobs: dict, selector, idle_since: float) -> float:
     """Send each finished job's status to its client; return when the server went idle."""
     while jobs:
-        pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, status, usage = os.wait4(-1, os.WNOHANG)
         if pid == 0:
             break
         connection, started, command = jobs.pop(pid)
         code = os.waitstatus_to_exitcode(status)
-        print(f"job {pid}: {command}: exit {code} in {time.monotonic() - started:.2f} s",
-              flush=True)
+        print(f"job {pid}: {command}: exit {code} in {time.monotonic() - started:.2f} s, "
+              f"cpu {usage.ru_utime + usage.ru_stime:.2f} s", flush=True)
         try:
             connection.sendall(_STATUS.pack(code))
         except OSError:
