@@ -1,5 +1,6 @@
-"""numba's cache is keyed on the whole package's source: an edit to one kernel reaches every
-kernel that calls it (numba itself keys each on its own file only)."""
+"""numba's cache is keyed on the kernels' source (the modules that define cached kernels and
+what they import): an edit to one kernel reaches every kernel that calls it (numba itself keys
+each on its own file only), and an edit elsewhere keeps the compiled kernels."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import numba
 
 import ibrepro
-from ibrepro.kernel_cache import source_key, use_keyed_cache
+from ibrepro.kernel_cache import PackageSource, use_keyed_cache
 
 PACKAGE = Path(ibrepro.__file__).parent
 KDE = ("import numpy as np; from ibrepro.estimators.kde import kde_upper; "
@@ -32,12 +33,44 @@ def _run(src: Path, cache: Path, code: str) -> str:
                           capture_output=True).stdout.strip()
 
 
-def test_the_key_follows_every_module(tmp_path):
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n")
+
+
+def test_the_code_key_follows_every_module_the_kernel_key_the_kernels_sources(tmp_path):
     src = _copy_package(tmp_path) / "ibrepro"
-    before = source_key(src)
-    assert source_key(src) == before
-    (src / "figures" / "save.py").write_text((src / "figures" / "save.py").read_text() + "\n")
-    assert source_key(src) != before
+    before = PackageSource(src)
+    assert PackageSource(src).key == before.key
+    _edit(src / "figures" / "save.py")  # no kernel imports it
+    after = PackageSource(src)
+    assert after.key != before.key and after.kernel_key == before.kernel_key
+    _edit(src / "nets" / "constants.py")  # kernels.mlp reads its constants
+    assert PackageSource(src).kernel_key != after.kernel_key
+
+
+def test_the_kernels_sources_are_the_kernel_modules_and_what_they_import():
+    files = PackageSource(PACKAGE).kernel_files()
+    # kernels.mlp calls counter_rng's kernels, which call elementary's; KDE calls gaussian's
+    assert {"ibrepro.kernels.mlp", "ibrepro.kernels.counter_rng", "ibrepro.kernels.elementary",
+            "ibrepro.nets.constants", "ibrepro.estimators.kde",
+            "ibrepro.estimators.gaussian"} <= set(files)
+    assert not {"ibrepro.cli", "ibrepro.job_server", "ibrepro.figures.save",
+                "ibrepro.train.loop"} & set(files)
+
+
+def test_imports_are_read_in_every_form(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    modules = {"__init__": "", "a": "", "b": "", "c": "", "d": "", "e": "", "sub/__init__": "",
+               "sub/f": "", "g": "import pkg.h  # not cached: imported by nothing cached\n",
+               "h": "",
+               "root": ("import os, pkg.a as alias\nfrom pkg import (b,\n    c)\n"
+                        "from . import d\nfrom .sub import f\ndef late():\n    from .e import x\n"
+                        "K = dict(cache=True)\n")}
+    for name, text in modules.items():
+        (package / f"{name}.py").write_text(text)
+    assert PackageSource(package).kernel_files() == [
+        "pkg.a", "pkg.b", "pkg.c", "pkg.d", "pkg.e", "pkg.root", "pkg.sub.f"]
 
 
 def test_an_edit_to_a_called_kernel_reaches_its_caller(tmp_path):
@@ -54,14 +87,15 @@ def test_an_edit_to_a_called_kernel_reaches_its_caller(tmp_path):
     second = float(_run(src, cache, KDE))
     assert second != first
     assert sorted(p.name for p in cache.iterdir()) == sorted(
-        {source_key(PACKAGE), source_key(src / "ibrepro")})
+        {PackageSource(PACKAGE).kernel_key, PackageSource(src / "ibrepro").kernel_key})
 
 
 def test_a_keyed_directory_from_a_parent_process_is_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
-    keyed = tmp_path / source_key(PACKAGE)
+    key = PackageSource(PACKAGE).kernel_key
+    keyed = tmp_path / key
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(keyed))
-    assert use_keyed_cache(PACKAGE) == keyed
+    assert use_keyed_cache(key) == keyed
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    assert use_keyed_cache(PACKAGE) == keyed
+    assert use_keyed_cache(key) == keyed
     assert os.environ["NUMBA_CACHE_DIR"] == str(keyed)

@@ -1,39 +1,104 @@
-"""Where numba caches the compiled kernels: a directory per version of the package's source.
+"""Where numba caches the compiled kernels: a directory per version of the kernels' source.
 
 numba keys a cached kernel on its own file's timestamp only, but the machine code it caches
 includes every kernel it calls and every global it reads from other modules: after editing
 ``estimators/gaussian.py``, the cached ``kde._cut_log_sums`` still runs the old
 ``symmetric_sums`` (seen here: a KDE job kept the old kernel's speed and numbers). So each
-process points ``NUMBA_CACHE_DIR`` at ``<base>/<hash of every module of the package>``: any edit
-compiles afresh, and nothing stale can run. ``<base>`` is ``NUMBA_CACHE_DIR`` when the user set
-it, else ``~/.cache/ibrepro/numba`` (``XDG_CACHE_HOME``); a version's kernels take ~13 MB, and
-versions not touched for ``KEEP_DAYS`` days are removed when a new one is made.
+process points ``NUMBA_CACHE_DIR`` at ``<base>/<kernel key>``, the hash of every module that
+defines a cached kernel and of every module of the package they import, transitively
+(``kernel_sources``): an edit there compiles afresh, and nothing stale can run, while an edit
+elsewhere (a figure, the CLI) keeps the compiled kernels (a cold compile of them all is ~3
+CPU-minutes). ``<base>`` is ``NUMBA_CACHE_DIR`` when the user set it, else
+``~/.cache/ibrepro/numba`` (``XDG_CACHE_HOME``); a version's kernels take ~13 MB, and versions
+not touched for ``KEEP_DAYS`` days are removed when a new one is made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 KEEP_DAYS = 2  # an older version's cache is removed when a new version's is made
 
+# ``from X import a, (b, c)`` and ``import X, Y as Z`` statements (also indented ones: a lazy
+# import counts too). A regex, not ``ast``: parsing the modules costs every process ~0.1 s,
+# and a statement matched in a docstring only adds a module to the key.
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+)"
+                     r"|import[ \t]+([^\n#]+))", re.MULTILINE)
+_CACHED_KERNEL = b"cache=True"  # how a module asks numba to cache a kernel
 
-def source_key(root: Path) -> str:
-    """sha256 (16 hex digits) of every ``.py`` file below ``root``, names and bytes."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+
+class PackageSource:
+    """The package's modules below ``root`` (its directory), read once: ``key`` names this
+    version of the code, ``kernel_key`` this version of its kernels (``kernel_files``)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.files: dict[str, tuple[Path, bytes]] = {}  # dotted module name: (path, source)
+        for path in root.rglob("*.py"):
+            parts = (root.name, *path.relative_to(root).with_suffix("").parts)
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            self.files[name] = (path, path.read_bytes())
+
+    @property
+    def key(self) -> str:
+        """sha256 (16 hex digits) of every module, names and bytes."""
+        return self._hash(self.files)
+
+    @property
+    def kernel_key(self) -> str:
+        """sha256 (16 hex digits) of ``kernel_files``, names and bytes."""
+        return self._hash(self.kernel_files())
+
+    def kernel_files(self) -> list[str]:
+        """The modules numba's cached kernels can depend on: each module that defines a cached
+        kernel (``cache=True``; this one too, which names it) and every module of the package
+        it imports from, transitively (a kernel calls kernels and reads constants of modules
+        it imports)."""
+        todo = [name for name, (_, source) in self.files.items() if _CACHED_KERNEL in source]
+        closure: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name not in closure:
+                closure.add(name)
+                todo.extend(self._imported(name))
+        return sorted(closure)
+
+    def _imported(self, name: str) -> set[str]:
+        """The package's modules that module ``name`` imports or imports from."""
+        path, source = self.files[name]
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        found = set()
+        for module, names, plain in _IMPORT.findall(source.decode()):
+            if plain:
+                found.update(word.split()[0] for word in plain.split(",") if word.strip())
+                continue
+            dots = len(module) - len(module.lstrip("."))
+            if dots:  # relative: one dot is this package
+                base = package.split(".")[:len(package.split(".")) - dots + 1]
+                module = ".".join([*base, module[dots:]] if module[dots:] else base)
+            for word in names.strip("()").split(","):
+                if word.split():
+                    submodule = f"{module}.{word.split()[0]}"
+                    found.add(submodule if submodule in self.files else module)
+        return found & self.files.keys()
+
+    def _hash(self, names) -> str:
+        digest = hashlib.sha256()
+        for path, source in sorted(self.files[name] for name in names):
+            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + source)
+        return digest.hexdigest()[:16]
 
 
-def use_keyed_cache(root: Path) -> Path:
-    """Point numba's cache at this source version's directory (``NUMBA_CACHE_DIR``, and numba's
-    config if numba is already imported); return that directory. A ``NUMBA_CACHE_DIR`` that
-    already ends in the key (set by a parent process) is kept."""
-    key = source_key(root)
+def use_keyed_cache(key: str) -> Path:
+    """Point numba's cache at the directory of kernel version ``key`` (``PackageSource``'s
+    ``kernel_key``): ``NUMBA_CACHE_DIR``, and numba's config if numba is already imported;
+    return that directory. A ``NUMBA_CACHE_DIR`` that already ends in the key (set by a parent
+    process) is kept."""
     current = os.environ.get("NUMBA_CACHE_DIR", "")
     if current and Path(current).name == key:
         keyed = Path(current)

@@ -1,7 +1,8 @@
 """Settings of the nets' functions that torch-free code shares: the CPU engine's numba kernels
 (``kernels.mlp``) and sample propagation's numpy re-propagation read them here, so there is one
-value. No torch here. numba freezes a global at compile time; its cache is keyed on the whole
-package's source (``kernel_cache``), so an edited value reaches every kernel.
+value. No torch here. numba freezes a global at compile time; its cache is keyed on the source
+of the kernels and of the modules they import, this one included (``kernel_cache``), so an
+edited value reaches every kernel.
 """
 
 # Leaky ReLU's slope for x < 0: Maas, Hannun & Ng 2013's 0.01 (PyTorch's default; Keras' is
