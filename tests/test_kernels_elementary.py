@@ -80,6 +80,13 @@ def test_counter_rng_twins_draw_the_same_bits():
     np.testing.assert_array_equal(twin.numpy().view(np.uint64), words)
     np.testing.assert_array_equal(counter_rng.uniform(twin).numpy(), uniforms)
     np.testing.assert_allclose(counter_rng.normal(twin).numpy(), normals, atol=3e-6)
+    # on the CPU, the torch engine's draws come from the kernels (compiled with fastmath:
+    # within an ulp of the plain compile here)
+    draws = counter_rng.Draws(torch.tensor(seeds.astype(np.int64)), 5, counter_rng.EVALUATION)
+    np.testing.assert_allclose(draws.normal(2, 300, 7).numpy(), normals, rtol=3e-7, atol=3e-7)
+    dropout = draws.keep(3, 300, 7, 0.3).numpy()
+    np.testing.assert_array_equal(dropout, draw(seeds, 5, counter_rng.EVALUATION, 3,
+                                                counter_rng.DROPOUT, 300, 7)[2] >= 0.3)
 
 
 def test_counter_rng_draws_are_standard_normal_and_uniform():

@@ -59,3 +59,27 @@ def normal(bits):
     u1 = (np.float32(np.int32(bits >> _S40)) + np.float32(1.0)) * _TWO_M24
     u2 = np.float32(np.int32((bits >> _S16) & _MASK24)) * _TWO_M24
     return np.sqrt(np.float32(-2.0) * log(u1)) * cos_turns(u2)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+def fill_normals(seeds, epoch, pass_, layer, purpose, out):
+    """``out[r, s, j]``: the normal of element ``j * samples + s`` of repetition r's draw
+    (``stream(seeds[r], ...)``); seeds uint64 ``(R,)``, out float32 ``(R, samples, units)``
+    (the torch engine's draws on the CPU)."""
+    samples = out.shape[1]
+    for r in range(out.shape[0]):
+        key = stream(seeds[r], epoch, pass_, layer, purpose)
+        for s in range(samples):
+            for j in range(out.shape[2]):
+                out[r, s, j] = normal(element_bits(key, j * samples + s))
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+def fill_uniforms(seeds, epoch, pass_, layer, purpose, out):
+    """As ``fill_normals``, uniforms in [0, 1)."""
+    samples = out.shape[1]
+    for r in range(out.shape[0]):
+        key = stream(seeds[r], epoch, pass_, layer, purpose)
+        for s in range(samples):
+            for j in range(out.shape[2]):
+                out[r, s, j] = uniform(element_bits(key, j * samples + s))
