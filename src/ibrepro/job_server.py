@@ -35,10 +35,12 @@ from pathlib import Path
 
 VARIABLE = "IBREPRO_JOB_SERVER"  # the server's directory, set for the jobs; "off" disables
 # what the server imports once for every job (torch: training; numba kernels' modules:
-# estimators; xarray, netCDF4, matplotlib: every reader and figure)
+# estimators; xarray, netCDF4, matplotlib: every reader and figure; matplotlib's PDF writer
+# and the font subsetter it imports on first use: 0.1 s of each figure job)
 PRELOAD = ("ibrepro.cli", "ibrepro.train", "ibrepro.estimators.apply",
            "ibrepro.estimators.measures", "ibrepro.figures", "ibrepro.papers", "ibrepro.report",
-           "ibrepro.data", "matplotlib.pyplot")
+           "ibrepro.data", "matplotlib.pyplot", "matplotlib.backends.backend_pdf",
+           "fontTools.subset")
 # environment variables read when a library loads: a job whose values differ runs itself
 IMPORT_TIME_PREFIXES = ("PYTHON", "LD_", "NUMBA_", "OMP_", "KMP_", "MKL_", "OPENBLAS_", "GOTO_",
                         "CUDA_", "TORCH", "PYTORCH_", "MPL", "HDF5_", "NETCDF")
