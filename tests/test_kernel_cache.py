@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import numba
@@ -99,3 +101,57 @@ def test_a_keyed_directory_from_a_parent_process_is_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert use_keyed_cache(key) == keyed
     assert os.environ["NUMBA_CACHE_DIR"] == str(keyed)
+
+
+KERNELS = textwrap.dedent("""
+    import numpy as np
+    from ibrepro.kernel_cache import njit
+
+    @njit(cache=True)
+    def inner(x):
+        total = 0.0
+        for i in range(x.size):
+            total += np.sin(x[i]) * np.cos(x[i]) + np.exp(-x[i] ** 2) + np.log1p(abs(x[i]))
+        return total
+
+    @njit(cache=True)
+    def outer(x):
+        return inner(x) + np.sort(x)[0] + np.median(x) + np.percentile(x, 25.0)
+""")
+WAIT_THEN_CALL = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import numpy as np
+    import kernels
+    Path(sys.argv[2]).touch()
+    while not Path(sys.argv[3]).exists():  # every process ready: call at once
+        time.sleep(0.01)
+    kernel = getattr(kernels, sys.argv[1])
+    kernel(np.linspace(0.1, 1, 50))
+    print(sum(kernel.stats.cache_misses.values()), sum(kernel.stats.cache_hits.values()))
+""")
+
+
+def test_one_process_compiles_a_kernel_the_others_load_it(tmp_path):
+    """Three processes call cached kernels at the same moment on an empty cache: one compiles
+    ``outer`` (and ``inner`` with it), the one that also calls ``outer`` loads it; the one that
+    calls ``inner`` alone, while another process compiles it inside ``outer``, does not
+    deadlock, and loads or compiles it once."""
+    (tmp_path / "kernels.py").write_text(KERNELS)
+    (tmp_path / "wait_then_call.py").write_text(WAIT_THEN_CALL)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PACKAGE.parent)]),
+           "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    calls = [("outer", 0), ("outer", 1), ("inner", 2)]
+    processes = [subprocess.Popen([sys.executable, str(tmp_path / "wait_then_call.py"), name,
+                                   str(tmp_path / f"ready{n}"), str(tmp_path / "go")],
+                                  env=env, stdout=subprocess.PIPE, text=True)
+                 for name, n in calls]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready{n}").exists() for _, n in calls):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    counts = [tuple(map(int, p.communicate(timeout=120)[0].split())) for p in processes]
+    assert all(p.returncode == 0 for p in processes)
+    assert sorted(counts[:2]) == [(0, 1), (1, 0)]  # outer: compiled once, loaded once
+    assert sum(counts[2]) == 1

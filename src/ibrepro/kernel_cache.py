@@ -6,15 +6,23 @@ includes every kernel it calls and every global it reads from other modules: aft
 ``symmetric_sums`` (seen here: a KDE job kept the old kernel's speed and numbers). So each
 process points ``NUMBA_CACHE_DIR`` at ``<base>/<kernel key>``, the hash of every module that
 defines a cached kernel and of every module of the package they import, transitively
-(``kernel_sources``): an edit there compiles afresh, and nothing stale can run, while an edit
-elsewhere (a figure, the CLI) keeps the compiled kernels (a cold compile of them all is ~3
-CPU-minutes). ``<base>`` is ``NUMBA_CACHE_DIR`` when the user set it, else
+(``PackageSource.kernel_files``): an edit there compiles afresh, and nothing stale can run,
+while an edit elsewhere (a figure, the CLI) keeps the compiled kernels (a cold compile of them
+all is ~3 CPU-minutes). ``<base>`` is ``NUMBA_CACHE_DIR`` when the user set it, else
 ``~/.cache/ibrepro/numba`` (``XDG_CACHE_HOME``); a version's kernels take ~13 MB, and versions
 not touched for ``KEEP_DAYS`` days are removed when a new one is made.
+
+Kernels are declared with this module's ``njit`` (numba's), which also makes each cached kernel
+compile in one process at a time: a process that misses the cache takes a file lock beside
+the kernel's index, and one that arrives meanwhile waits, then loads what the first saved.
+Two jobs of a fresh build (and the tests beside it) otherwise compiled the trainer's ~35
+CPU-seconds each, at once.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -125,3 +133,47 @@ def _remove_stale(base: Path) -> None:
     for entry in base.iterdir():
         if entry.is_dir() and len(entry.name) == 16 and entry.stat().st_mtime < cutoff:
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def njit(*args, **options):
+    """``numba.njit``, after ``compile_once``: the modules that declare cached kernels import it
+    from here."""
+    compile_once()
+    import numba
+
+    return numba.njit(*args, **options)
+
+
+_HELD: set[str] = set()  # the kernels' index files whose lock this process holds
+
+
+def compile_once() -> None:
+    """Make numba compile each cached kernel in one process at a time (idempotent): a cache
+    miss takes an exclusive ``flock`` on ``<index>.lock``, so a second process waits for it
+    and then loads from the cache what the first saved. The lock is taken under numba's
+    compiler lock (one thread of a process compiles at a time, so no two threads of one
+    process wait on each other's file lock), and a kernel's callees are locked inside its own:
+    every process locks along the call graph, which has no cycles, so none deadlocks."""
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.dispatcher import Dispatcher
+
+    compile = Dispatcher.compile
+    if getattr(compile, "compiles_once", False):
+        return
+
+    @functools.wraps(compile)
+    def locked(self, sig):
+        index = getattr(getattr(self._cache, "_cache_file", None), "_index_path", None)
+        with global_compiler_lock:
+            if index is None or index in _HELD:  # not cached, or locked here already
+                return compile(self, sig)
+            with open(index + ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                _HELD.add(index)
+                try:
+                    return compile(self, sig)
+                finally:
+                    _HELD.discard(index)
+
+    locked.compiles_once = True
+    Dispatcher.compile = locked

@@ -45,7 +45,8 @@ run of equal values gets the position of its first element (unit-ranks) or its d
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ibrepro.kernel_cache import njit
 
 from .entropy import grouped_mi, mutual_information, plugin_sums, radix_sort, workspace
 from .inputs import check_layer

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
+
+from ibrepro.kernel_cache import njit
 
 from .entropy import grouped_mi, mutual_information, plugin_sums, workspace
 from .inputs import check_layer, value_range

@@ -21,7 +21,8 @@ import functools
 import math
 
 import numpy as np
-from numba import njit
+
+from ibrepro.kernel_cache import njit
 
 from .inputs import check_layer
 from .mi import MI, is_tensor

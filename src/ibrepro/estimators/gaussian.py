@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from numpy.polynomial import Chebyshev, Polynomial
+
+from ibrepro.kernel_cache import njit
 
 CUTOFF = 40.0  # terms below exp(-CUTOFF - ln N) of the largest are dropped
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ibrepro.kernel_cache import njit
 
 from .mi import is_tensor
 

@@ -42,7 +42,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+
+from ibrepro.kernel_cache import njit
 
 from .entropy import Labels
 from .gaussian import cutoff_exponent, symmetric_sums

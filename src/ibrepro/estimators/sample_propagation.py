@@ -39,8 +39,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from numba import njit
 
+from ibrepro.kernel_cache import njit
 from ibrepro.nets.constants import LEAKY_RELU_SLOPE
 
 from .entropy import Labels

@@ -10,8 +10,8 @@ computes it, and the torch engine (CUDA, conv nets, the tests' reference) draws 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ibrepro.kernel_cache import njit
 from ibrepro.kernels.elementary import FASTMATH, cos_turns, log
 
 U64 = np.uint64

@@ -22,8 +22,8 @@ normalisation its gains at ``goff[l]`` (the weights are then the directions v).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ibrepro.kernel_cache import njit
 from ibrepro.kernels import counter_rng as rng
 from ibrepro.kernels.elementary import FASTMATH, exp, log, log1p, sigmoid, tanh
 from ibrepro.nets.constants import LEAKY_RELU_SLOPE
