@@ -105,8 +105,12 @@ cp -r Snakefile config.yaml workflow src "$work"
 [ -e /etc/slurm/slurm.conf ] && cp /etc/slurm/slurm.conf "$work/slurm.conf.before"
 trap stop_cluster EXIT
 start_cluster
+repository=$(pwd)
 cd "$work"
-export PYTHONPATH="$work/src"   # the jobs run the copied code
+# The jobs run the checkout's code (byte-identical to the copy the DAG reads): numba keys its
+# cache on the source files' paths, so the slice's jobs and pytest's processes share the
+# compiled kernels, each compiled by one of them (kernel_cache.compile_once), not by both.
+export PYTHONPATH="$repository/src"
 
 # The repository's profile, with this cluster's settings on top: CPU node (train_gpus=0),
 # memory within the node, squeue polling, logs kept as evidence. The slice: quick scale cut to
