@@ -62,24 +62,15 @@ def normal(bits):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
-def fill_normals(seeds, epoch, pass_, layer, purpose, out):
-    """``out[r, s, j]``: the normal of element ``j * samples + s`` of repetition r's draw
-    (``stream(seeds[r], ...)``); seeds uint64 ``(R,)``, out float32 ``(R, samples, units)``
-    (the torch engine's draws on the CPU)."""
+def fill_draws(seeds, epoch, pass_, layer, purpose, normals, out):
+    """``out[r, s, j]``: element ``j * samples + s`` of repetition r's draw
+    (``stream(seeds[r], ...)``), a standard normal if ``normals`` else a uniform in [0, 1);
+    seeds uint64 ``(R,)``, out float32 ``(R, samples, units)`` (the torch engine's draws on the
+    CPU)."""
     samples = out.shape[1]
     for r in range(out.shape[0]):
         key = stream(seeds[r], epoch, pass_, layer, purpose)
         for s in range(samples):
             for j in range(out.shape[2]):
-                out[r, s, j] = normal(element_bits(key, j * samples + s))
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
-def fill_uniforms(seeds, epoch, pass_, layer, purpose, out):
-    """As ``fill_normals``, uniforms in [0, 1)."""
-    samples = out.shape[1]
-    for r in range(out.shape[0]):
-        key = stream(seeds[r], epoch, pass_, layer, purpose)
-        for s in range(samples):
-            for j in range(out.shape[2]):
-                out[r, s, j] = uniform(element_bits(key, j * samples + s))
+                bits = element_bits(key, j * samples + s)
+                out[r, s, j] = normal(bits) if normals else uniform(bits)

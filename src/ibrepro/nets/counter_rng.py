@@ -88,20 +88,21 @@ class Draws:
     def __init__(self, seeds: torch.Tensor, epoch: torch.Tensor | int, pass_: int):
         self.seeds, self.epoch, self.pass_ = seeds, epoch, pass_
 
-    def _draw(self, layer: int, purpose: int, samples: int, units: int, on_cpu, on_device
+    def _draw(self, layer: int, purpose: int, samples: int, units: int, normals: bool
               ) -> torch.Tensor:
         if self.seeds.device.type != "cpu":
-            keys = stream(self.seeds, self.epoch, self.pass_, layer, purpose)
-            return on_device(bits(keys, samples, units))
+            words = bits(stream(self.seeds, self.epoch, self.pass_, layer, purpose), samples,
+                         units)
+            return normal(words) if normals else uniform(words)
         out = torch.empty(len(self.seeds), samples, units)
-        on_cpu(self.seeds.numpy().view(np.uint64), int(self.epoch), self.pass_, layer, purpose,
-               out.numpy())
+        kernels.fill_draws(self.seeds.numpy().view(np.uint64), int(self.epoch), self.pass_,
+                           layer, purpose, normals, out.numpy())
         return out
 
     def normal(self, layer: int, samples: int, units: int) -> torch.Tensor:
         """float32 ``(R, samples, units)`` standard normals of layer ``layer``'s noise."""
-        return self._draw(layer, NOISE, samples, units, kernels.fill_normals, normal)
+        return self._draw(layer, NOISE, samples, units, normals=True)
 
     def keep(self, layer: int, samples: int, units: int, rate: float) -> torch.Tensor:
         """bool ``(R, samples, units)``: the units dropout keeps (uniform >= ``rate``)."""
-        return self._draw(layer, DROPOUT, samples, units, kernels.fill_uniforms, uniform) >= rate
+        return self._draw(layer, DROPOUT, samples, units, normals=False) >= rate
