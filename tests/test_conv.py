@@ -73,16 +73,19 @@ def test_grouped_equals_plain_conv_net_per_repetition(shared, acts):
 
 @pytest.mark.parametrize("acts", [ACTS, ["swish", "swish", "tanh"]])
 def test_gradients_equal_the_plain_conv_nets(acts):
-    """The max-pool before a monotone activation, and channels-last maps, change no gradient."""
-    model, x = net(acts=acts), 4 * torch.randn(3, 9, 144)
-    y = torch.randint(0, 4, (3, 9))
+    """The max-pool before a monotone activation, and channels-last maps, change no gradient
+    beyond float32 rounding of sums of terms as large as the largest gradient (a CI run saw
+    1.8e-6 on an element near zero: the two convolutions sum in different orders)."""
+    generator = torch.Generator().manual_seed(5)
+    model, x = net(acts=acts), 4 * torch.randn(3, 9, 144, generator=generator)
+    y = torch.randint(0, 4, (3, 9), generator=generator)
     loss = F.cross_entropy(model.logits(model(x)[-1]).transpose(1, 2), y, reduction="sum")
     grads = torch.autograd.grad(loss, list(model.parameters()))
     plain = sum(F.cross_entropy(plain_forward(model, r, x[r], acts)[-1], y[r], reduction="sum")
                 for r in range(3))
     for got, want in zip(grads, torch.autograd.grad(plain, list(model.parameters())),
                          strict=True):
-        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5 * float(want.abs().max()))
 
 
 def test_a_repetition_is_initialised_alone_as_among_others():
