@@ -289,3 +289,20 @@ def test_pooled_invariant_under_one_increasing_map_of_the_layer():
     for f in (lambda t: t ** 3, lambda t: 7 * torch.sinh(t), lambda t: 1e4 * t):  # f(0) = 0
         mi = adaptive_bins(f(acts.double()), labels, bins=30)
         assert torch.equal(mi.I_XT, reference.I_XT) and torch.equal(mi.I_TY, reference.I_TY)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_negative_zero_is_zero(scheme):
+    rng = np.random.default_rng(3)
+    acts = np.maximum(rng.normal(size=(2, 64, 3)), 0).astype(np.float32)
+    signed = acts.copy()
+    signed[:, ::2][signed[:, ::2] == 0] = -0.0  # relu of a negative float can give -0.0
+    assert np.signbit(signed).any()
+    labels = rng.integers(0, 2, size=64)
+    plain = adaptive_bins(acts, labels, bins=5, scheme=scheme)
+    mixed = adaptive_bins(signed, labels, bins=5, scheme=scheme)
+    np.testing.assert_array_equal(mixed.I_XT, plain.I_XT)
+    np.testing.assert_array_equal(mixed.I_TY, plain.I_TY)
+    tensor = adaptive_bins(torch.from_numpy(signed), torch.from_numpy(labels), bins=5,
+                           scheme=scheme)
+    np.testing.assert_allclose(tensor.I_XT.numpy(), plain.I_XT, rtol=0, atol=1e-12)

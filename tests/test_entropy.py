@@ -8,7 +8,16 @@ import torch
 from scipy.stats import entropy as scipy_entropy
 from sklearn.metrics import mutual_info_score
 
-from ibrepro.estimators.entropy import entropy, mutual_information, row_keys
+from ibrepro.estimators.entropy import (
+    _MAX_DIGITS,
+    BUCKETS,
+    _dense_rank,
+    entropy,
+    index_bits,
+    mutual_information,
+    row_keys,
+    sort_keys,
+)
 
 
 def reference_entropy(rows: np.ndarray) -> float:
@@ -93,3 +102,30 @@ def test_equal_rows_give_zero():
 def test_float_symbols_are_rejected():
     with pytest.raises(TypeError, match="integer"):
         row_keys(torch.zeros(4, 2))
+
+
+@pytest.mark.parametrize("bound", [1, 2, 1 << 11, 3000, 1 << 33, 1 << 49])
+def test_radix_argsort_of_packed_positions_is_a_stable_argsort(bound):
+    rng = np.random.default_rng(bound % 1000)
+    n = 3001
+    values = rng.integers(0, min(bound, 50) if bound < 1 << 20 else bound, size=n)
+    values[::7] = values[0]  # ties
+    bits = index_bits(n)
+    keys = (values << bits) | np.arange(n)
+    hists = np.empty((_MAX_DIGITS, BUCKETS), np.int64)
+    ordered = sort_keys(keys.copy(), bound << bits, np.empty(n, np.int64), hists, bits)
+    np.testing.assert_array_equal(ordered & ((1 << bits) - 1),
+                                  np.argsort(values, kind="stable"))
+    np.testing.assert_array_equal(ordered >> bits, np.sort(values))
+
+
+@pytest.mark.parametrize("bound", [5, 1 << 40, 1 << 61])  # the last is too wide to pack
+def test_dense_rank_is_the_rank_among_distinct_values(bound):
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, bound, size=1000)
+    values[::3] = values[1]
+    distinct, expected = np.unique(values, return_inverse=True)
+    hists = np.empty((_MAX_DIGITS, BUCKETS), np.int64)
+    count = _dense_rank(values, bound, np.empty((2, 1000), np.int64), hists)
+    assert count == len(distinct)
+    np.testing.assert_array_equal(values, expected.ravel())

@@ -36,10 +36,11 @@ Either way each unit's symbol is a coordinate of T's row, and I(X;T) = H(T), I(T
 H(T|Y) by plug-in over the rows (:func:`ibrepro.estimators.entropy.mutual_information`), in
 bits, as their ``calc_information_from_mat`` (mutual_information_calculation.py) does.
 
-Numpy input: values are ordered by one radix sort of their float32 bit patterns (a comparison
-sort for float64 input), per unit (unit-ranks) or over the whole layer (pooled-quantiles); a
-run of equal values gets the position of its first element (unit-ranks) or its dense rank
-(pooled-quantiles), as the torch code (CUDA) does with its sort; both give the same symbols.
+Numpy input: values are ordered by one radix sort of their float32 bit patterns, each
+position packed below its pattern (a comparison sort for float64 input), per unit (unit-ranks)
+or over the whole layer (pooled-quantiles); a run of equal values gets the position of its
+first element (unit-ranks) or its dense rank (pooled-quantiles), as the torch code (CUDA) does
+with its sort; both give the same symbols.
 """
 
 from __future__ import annotations
@@ -48,50 +49,76 @@ import numpy as np
 
 from ibrepro.kernel_cache import njit
 
-from .entropy import grouped_mi, mutual_information, plugin_sums, radix_sort, workspace
+from .entropy import (
+    grouped_mi,
+    index_bits,
+    mutual_information,
+    plugin_sums,
+    sort_keys,
+    workspace,
+)
 from .inputs import check_layer
 from .mi import MI, is_tensor
 from .registry import Estimator, register
 
 
 @njit(cache=True, nogil=True)
-def _order(values, is_float32, work, hist):
-    """The order sorting ``values`` (float64 ``(n,)``): a radix sort of the float32 bit
-    patterns when every value is a float32, else a comparison sort."""
+def _sorted_keys(acts, units, is_float32, keys, keys_out, hists):
+    """The values of ``acts`` ``(n, unit)`` in the ``units`` (a range), unit-major (value j:
+    unit ``units[j // n]``, sample ``j % n``), in ascending order as sorted int64 keys
+    ``(v << b) | j``, with ``b`` = ``index_bits(m)`` for the m values: ``v`` a code that
+    orders the values and is equal for equal ones (-0.0 and 0.0 alike), ties in position
+    order. Returns ``(keys, b)``. Float32 values: ``v`` is the float32 bit pattern made
+    order-preserving, radix-sorted; other values: their dense rank after a comparison sort."""
+    n = acts.shape[0]
+    m = n * len(units)
+    bits = index_bits(m)
     if not is_float32:
-        return np.argsort(values, kind="mergesort")
-    n = values.size
-    bits = values.astype(np.float32).view(np.int32)
-    keys, order = work[0], work[1]
-    for i in range(n):  # sign-magnitude to an order-preserving key in [0, 2^32)
-        keys[i] = np.int64(bits[i] if bits[i] >= 0 else bits[i] ^ 0x7FFFFFFF) + (1 << 31)
-        order[i] = i
-    return radix_sort(keys, order, 1 << 32, work[2], work[3], hist)[1]
+        values = np.empty(m)
+        for j, u in enumerate(units):
+            values[j * n:(j + 1) * n] = acts[:, u]
+        order = np.argsort(values, kind="mergesort")
+        rank = -1
+        for p in range(m):
+            if p == 0 or values[order[p]] != values[order[p - 1]]:
+                rank += 1
+            keys[p] = (rank << bits) | order[p]
+        return keys, bits
+    single = np.empty(m, np.float32)
+    for j, u in enumerate(units):
+        for i in range(n):
+            single[j * n + i] = acts[i, u] + 0.0  # -0.0 + 0.0 = 0.0: one pattern for zero
+    patterns = single.view(np.int32)
+    for j in range(m):  # sign-magnitude to an order-preserving code in [0, 2^32)
+        pattern = patterns[j]
+        code = np.int64(pattern if pattern >= 0 else pattern ^ 0x7FFFFFFF) + (1 << 31)
+        keys[j] = (code << bits) | j
+    return sort_keys(keys, (1 << 32) << bits, keys_out, hists, bits), bits
 
 
 @njit(cache=True, nogil=True)
-def equal_mass_columns(acts, bins, is_float32, columns, work, hist):
-    """Equal-mass symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``."""
+def equal_mass_columns(acts, bins, is_float32, columns, work, hists):
+    """Equal-mass symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``.
+    work: int64 ``(2, n)`` or more."""
     n, d = acts.shape
-    values = np.empty(n)
     for u in range(d):
-        for i in range(n):
-            values[i] = acts[i, u]
-        order = _order(values, is_float32, work, hist)
+        keys, bits = _sorted_keys(acts, range(u, u + 1), is_float32, work[0], work[1], hists)
+        mask = (1 << bits) - 1
         first = 0  # position of the first of the current run of equal values: its rank
         for p in range(n):
-            if p > 0 and values[order[p]] != values[order[p - 1]]:
+            if p > 0 and keys[p] >> bits != keys[p - 1] >> bits:
                 first = p
-            columns[u, order[p]] = first * bins // n
+            columns[u, keys[p] & mask] = first * bins // n
 
 
 @njit(cache=True, nogil=True)
 def _equal_mass_sums(acts, bins, is_float32, label_index, label_bits, xlogx, sums, class_sums):
     """``plugin_sums`` of the equal-mass symbols of every group ``(group, n, unit)``."""
-    columns, work, hist = workspace(acts.shape[1], acts.shape[2])
+    columns, work, hists = workspace(acts.shape[1], acts.shape[2])
     for g in range(acts.shape[0]):
-        equal_mass_columns(acts[g], bins, is_float32, columns, work, hist)
-        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+        equal_mass_columns(acts[g], bins, is_float32, columns, work, hists)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work,
+                              hists)
 
 
 def equal_mass_symbols(acts, bins: int):
@@ -103,9 +130,9 @@ def equal_mass_symbols(acts, bins: int):
     if not is_tensor(acts):
         flat = acts.reshape(-1, *acts.shape[-2:])
         symbols = np.empty((len(flat), flat.shape[-1], flat.shape[-2]), np.int64)
-        _, work, hist = workspace(flat.shape[-2], flat.shape[-1])
+        _, work, hists = workspace(flat.shape[-2], flat.shape[-1])
         for g, group in enumerate(flat):
-            equal_mass_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hist)
+            equal_mass_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hists)
         return symbols.transpose(0, 2, 1).reshape(acts.shape)
     import torch
 
@@ -121,21 +148,19 @@ def equal_mass_symbols(acts, bins: int):
 
 
 @njit(cache=True, nogil=True)
-def pooled_columns(acts, bins, is_float32, columns, work, hist):
+def pooled_columns(acts, bins, is_float32, columns, work, hists):
     """Pooled-quantile symbols of one group ``(n, unit)`` into int64 ``columns`` ``(unit, n)``:
     0 for the zeros set apart, else 1 + the index of the value's bin (module doc).
-    work: int64 ``(4, n * unit)``."""
+    work: int64 ``(2, n * unit)``."""
     n, d = acts.shape
-    values = np.empty(n * d)  # unit-major, as ``columns``: value j goes to flat position j
-    for u in range(d):
-        for i in range(n):
-            values[u * n + i] = acts[i, u]
-    order = _order(values, is_float32, work, hist)
-    flat = columns.reshape(n * d)  # (no // or % per value: they cost a third of the kernel)
-    zeros = 1 if values[order[0]] == 0.0 else 0  # minimum exactly 0: zeros get a bin
+    keys, bits = _sorted_keys(acts, range(d), is_float32, work[0], work[1], hists)
+    mask = (1 << bits) - 1
+    flat = columns.reshape(n * d)  # unit-major, as the keys' positions j
+    lowest = keys[0] & mask
+    zeros = 1 if acts[lowest % n, lowest // n] == 0.0 else 0  # minimum exactly 0: zeros set apart
     distinct = 1
-    for p in range(1, values.size):
-        if values[order[p]] != values[order[p - 1]]:
+    for p in range(1, n * d):
+        if keys[p] >> bits != keys[p - 1] >> bits:
             distinct += 1
     count = distinct - zeros  # U, the distinct values binned
     edges = np.empty(bins + 1, np.int64)  # positions i_k among them, then the maximum's
@@ -145,24 +170,25 @@ def pooled_columns(acts, bins, is_float32, columns, work, hist):
     rank = -1  # dense rank of the current run of equal values
     k = 0  # its bin: the largest k with edges[k] <= its position
     symbol = 0
-    for p in range(values.size):
-        if p == 0 or values[order[p]] != values[order[p - 1]]:
+    for p in range(n * d):
+        if p == 0 or keys[p] >> bits != keys[p - 1] >> bits:
             rank += 1
             if rank >= zeros:
                 while k < bins and edges[k + 1] <= rank - zeros:
                     k += 1
                 symbol = 1 + k
-        flat[order[p]] = symbol
+        flat[keys[p] & mask] = symbol
 
 
 @njit(cache=True, nogil=True)
 def _pooled_sums(acts, bins, is_float32, label_index, label_bits, xlogx, sums, class_sums):
     """``plugin_sums`` of the pooled-quantile symbols of every group ``(group, n, unit)``."""
-    columns, work, hist = workspace(acts.shape[1], acts.shape[2])
-    layer_work = np.empty((4, acts.shape[1] * acts.shape[2]), np.int64)
+    columns, work, hists = workspace(acts.shape[1], acts.shape[2])
+    layer_work = np.empty((2, acts.shape[1] * acts.shape[2]), np.int64)
     for g in range(acts.shape[0]):
-        pooled_columns(acts[g], bins, is_float32, columns, layer_work, hist)
-        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+        pooled_columns(acts[g], bins, is_float32, columns, layer_work, hists)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work,
+                              hists)
 
 
 def pooled_quantile_symbols(acts, bins: int):
@@ -174,10 +200,10 @@ def pooled_quantile_symbols(acts, bins: int):
     if not is_tensor(acts):
         flat = acts.reshape(-1, *acts.shape[-2:])
         symbols = np.empty((len(flat), flat.shape[-1], flat.shape[-2]), np.int64)
-        _, _, hist = workspace(1, 1)
-        work = np.empty((4, flat.shape[-2] * flat.shape[-1]), np.int64)
+        _, _, hists = workspace(1, 1)
+        work = np.empty((2, flat.shape[-2] * flat.shape[-1]), np.int64)
         for g, group in enumerate(flat):
-            pooled_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hist)
+            pooled_columns(group, bins, acts.dtype == np.float32, symbols[g], work, hists)
         return symbols.transpose(0, 2, 1).reshape(acts.shape)
     import torch
 

@@ -27,12 +27,12 @@ from .registry import Estimator, register
 def _floor_sums(acts, size, label_index, label_bits, xlogx, sums, class_sums):
     """``plugin_sums`` of floor(t / size) (t as float64) for every group ``(group, n, unit)``."""
     groups, n, d = acts.shape
-    columns, work, hist = workspace(n, d)
+    columns, work, hists = workspace(n, d)
     for g in range(groups):
         for i in range(n):
             for u in range(d):
                 columns[u, i] = np.int64(np.floor(np.float64(acts[g, i, u]) / size))
-        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hists)
 
 
 @njit(cache=True, nogil=True)
@@ -40,7 +40,7 @@ def _range_sums(acts, low, high, bins, label_index, label_bits, xlogx, sums, cla
     """``plugin_sums`` of clamp(floor((t - low) / width * bins), 0, bins - 1) per group, low and
     high float64 ``(group,)``, width = high - low or 1 if that is not > 0."""
     groups, n, d = acts.shape
-    columns, work, hist = workspace(n, d)
+    columns, work, hists = workspace(n, d)
     top = np.float64(bins - 1)
     for g in range(groups):
         width = high[g] - low[g]
@@ -50,7 +50,7 @@ def _range_sums(acts, low, high, bins, label_index, label_bits, xlogx, sums, cla
             for u in range(d):
                 scaled = np.floor((np.float64(acts[g, i, u]) - low[g]) / width * bins)
                 columns[u, i] = np.int64(min(max(scaled, 0.0), top))
-        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hists)
 
 
 def bin_size(acts, labels, *, size: float) -> MI:

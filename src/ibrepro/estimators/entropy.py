@@ -9,7 +9,9 @@ tensors run ``entropy_torch.py`` (CUDA, and callers holding tensors).
 Kernel: per group, each unit's symbols are shifted to start at 0 (and ranked when sparser than
 N), combined into one int64 key per row by mixed radix (keys re-ranked whenever the radix
 product would pass 2^62), the label packed into the low bits, and the keys sorted by an LSD
-radix sort (11-bit digits, digits constant over the group skipped). Rows are then visited in
+radix sort (11-bit digits: one pass counts them all, and digits constant over the group are
+skipped; a sort that must return an order packs each position below its key and moves one
+array, not a key and a payload). Rows are then visited in
 lexicographic order, the order in which ``entropy_torch`` sums its runs, and c log2 c comes
 from one table per N, so both give the same bits (libm's and torch's log2 agree on every count
 below 57803; ``tests/test_cpu_parity.py``). About 50 µs per group of 4096 rows and 10 units.
@@ -29,81 +31,90 @@ from .mi import MI, is_tensor
 
 _DIGIT = 11  # radix-sort digit: 2048 buckets, a 16 KiB histogram
 BUCKETS = 1 << _DIGIT
+_MAX_DIGITS = 6  # digits of any int64 key
 _KEY_LIMIT = 1 << 62  # keys stay below this bound, far from int64 overflow
 _DENSE_BOUND = 1 << 33  # keys are re-ranked before they pass this: 3 radix passes
 
 
 @njit(inline="always")
-def _offsets(keys, shift, hist):
-    """Fill ``hist`` with each digit's first position in the order of the digit at ``shift``;
-    False when all keys share that digit (the pass would order nothing)."""
-    hist[:] = 0
+def index_bits(n):
+    """Bits that hold an index below ``n`` (at least 1)."""
+    bits = 1
+    while (1 << bits) < n:
+        bits += 1
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def sort_keys(keys, bound, keys_out, hists, start=0):
+    """Stable LSD radix sort of the int64 ``keys`` in [0, bound) by their bits from ``start``
+    up; returns the sorted keys (``keys`` or ``keys_out``, both overwritten).
+
+    One pass counts every digit, then each digit that is not the same for all keys takes one
+    scatter pass. Keys equal above ``start`` keep their order, so ``start`` bits of a position
+    packed below a value make this an argsort that moves one array instead of two.
+    hists: int64 ``(_MAX_DIGITS, BUCKETS)``.
+    """
+    n = keys.size
+    digits = 0  # (a shift past 63 would wrap around: the CPU takes it modulo 64)
+    while start + digits * _DIGIT < 63 and ((bound - 1) >> (start + digits * _DIGIT)) > 0:
+        digits += 1
+    if n == 0 or digits == 0:
+        return keys
+    hists[:digits] = 0
     for key in keys:
-        hist[(key >> shift) & (BUCKETS - 1)] += 1
-    if hist[(keys[0] >> shift) & (BUCKETS - 1)] == keys.size:
-        return False
-    total = 0
-    for b in range(BUCKETS):
-        count = hist[b]
-        hist[b] = total
-        total += count
-    return True
-
-
-@njit(cache=True, nogil=True)
-def radix_sort(keys, payload, bound, keys_out, payload_out, hist):
-    """Stable LSD radix sort of the int64 ``keys`` in [0, bound) carrying ``payload``; returns
-    the sorted pair, each either the input or the ``*_out`` buffer (both are overwritten)."""
-    shift = 0
-    while shift < 63 and ((bound - 1) >> shift) > 0:
-        if _offsets(keys, shift, hist):
-            for i in range(keys.size):
-                digit = (keys[i] >> shift) & (BUCKETS - 1)
-                keys_out[hist[digit]] = keys[i]
-                payload_out[hist[digit]] = payload[i]
-                hist[digit] += 1
-            keys, keys_out = keys_out, keys
-            payload, payload_out = payload_out, payload
-        shift += _DIGIT
-    return keys, payload
-
-
-@njit(cache=True, nogil=True)
-def sort_keys(keys, bound, keys_out, hist):
-    """:func:`radix_sort` of ``keys`` alone: returns the sorted keys (``keys`` or
-    ``keys_out``)."""
-    shift = 0
-    while shift < 63 and ((bound - 1) >> shift) > 0:
-        if _offsets(keys, shift, hist):
-            for key in keys:
-                digit = (key >> shift) & (BUCKETS - 1)
-                keys_out[hist[digit]] = key
-                hist[digit] += 1
-            keys, keys_out = keys_out, keys
-        shift += _DIGIT
+        for k in range(digits):
+            hists[k, (key >> (start + k * _DIGIT)) & (BUCKETS - 1)] += 1
+    for k in range(digits):
+        shift = start + k * _DIGIT
+        hist = hists[k]
+        if hist[(keys[0] >> shift) & (BUCKETS - 1)] == n:  # one digit for all: nothing to order
+            continue
+        total = 0
+        for b in range(BUCKETS):
+            count = hist[b]
+            hist[b] = total
+            total += count
+        for key in keys:
+            digit = (key >> shift) & (BUCKETS - 1)
+            keys_out[hist[digit]] = key
+            hist[digit] += 1
+        keys, keys_out = keys_out, keys
     return keys
 
 
 @njit(cache=True, nogil=True)
-def _dense_rank(values, bound, work, hist):
+def _dense_rank(values, bound, work, hists):
     """Replace ``values`` (int64 in [0, bound)) by their ranks among the distinct values, in
-    place, order kept; return the number of distinct values. work: int64 ``(4, n)``."""
+    place, order kept; return the number of distinct values. work: int64 ``(2, n)``."""
     n = values.size
-    keys, order = work[0], work[1]
-    keys[:] = values
+    bits = index_bits(n)
+    if bound > (_KEY_LIMIT >> bits):  # too wide to pack a position below: comparison sort
+        order = np.argsort(values, kind="mergesort")
+        ordered = values[order]
+        rank = -1
+        for p in range(n):
+            if p == 0 or ordered[p] != ordered[p - 1]:
+                rank += 1
+            values[order[p]] = rank
+        return rank + 1
+    keys = work[0]
     for i in range(n):
-        order[i] = i
-    keys, order = radix_sort(keys, order, bound, work[2], work[3], hist)
+        keys[i] = (values[i] << bits) | i
+    keys = sort_keys(keys, bound << bits, work[1], hists, bits)
+    mask = (1 << bits) - 1
     rank = -1
-    for i in range(n):
-        if i == 0 or keys[i] != keys[i - 1]:
+    previous = -1
+    for key in keys:
+        if key >> bits != previous:
+            previous = key >> bits
             rank += 1
-        values[order[i]] = rank
+        values[key & mask] = rank
     return rank + 1
 
 
 @njit(cache=True, nogil=True)
-def _row_keys(columns, spare_bits, keys, work, hist):
+def _row_keys(columns, spare_bits, keys, work, hists):
     """Fill ``keys`` (int64 ``(n,)``) so that keys compare as the rows of ``columns`` (int64
     ``(unit, n)``, overwritten) compare lexicographically; return their bound.
 
@@ -120,9 +131,9 @@ def _row_keys(columns, spare_bits, keys, work, hist):
         column -= low
         radix = column.max() + 1
         if radix > n:  # sparse symbols: rank them so the radix is at most N
-            radix = _dense_rank(column, radix, work, hist)
+            radix = _dense_rank(column, radix, work, hists)
         if bound > min(_DENSE_BOUND, _KEY_LIMIT >> spare_bits) // radix:
-            bound = _dense_rank(keys, bound, work, hist)
+            bound = _dense_rank(keys, bound, work, hists)
             if bound == n:  # every row already distinct
                 return bound
         for i in range(n):
@@ -132,19 +143,19 @@ def _row_keys(columns, spare_bits, keys, work, hist):
 
 
 @njit(cache=True, nogil=True)
-def plugin_sums(columns, label_index, label_bits, xlogx, class_sums, work, hist):
+def plugin_sums(columns, label_index, label_bits, xlogx, class_sums, work, hists):
     """sum_rows c log2 c over the distinct rows of one group, and per class into
     ``class_sums`` (float64 ``(class,)``), each summed in lexicographic row order.
 
     columns: int64 ``(unit, n)`` symbols (overwritten); label_index: int64 ``(n,)`` in
-    [0, 2^label_bits); xlogx: c log2 c for c = 0..n; work: int64 ``(5, n)``.
+    [0, 2^label_bits); xlogx: c log2 c for c = 0..n; work: int64 ``(3, n)``.
     """
     n = columns.shape[1]
-    keys = work[4]
-    bound = _row_keys(columns, label_bits, keys, work[:4], hist)
+    keys = work[0]
+    bound = _row_keys(columns, label_bits, keys, work[1:], hists)
     for i in range(n):
         keys[i] = (keys[i] << label_bits) | label_index[i]
-    keys = sort_keys(keys, bound << label_bits, work[2], hist)
+    keys = sort_keys(keys, bound << label_bits, work[1], hists)
     class_sums[:] = 0.0
     total_sum = 0.0
     mask = (1 << label_bits) - 1
@@ -165,8 +176,9 @@ def plugin_sums(columns, label_index, label_bits, xlogx, class_sums, work, hist)
 @njit(cache=True, nogil=True)
 def workspace(n, d):
     """Scratch of the kernels for groups of ``n`` rows of ``d`` units: the symbols ``(d, n)``,
-    :func:`plugin_sums`'s ``work`` and the radix histogram."""
-    return np.empty((d, n), np.int64), np.empty((5, n), np.int64), np.empty(BUCKETS, np.int64)
+    :func:`plugin_sums`'s ``work`` and the radix sort's histograms."""
+    return (np.empty((d, n), np.int64), np.empty((3, n), np.int64),
+            np.empty((_MAX_DIGITS, BUCKETS), np.int64))
 
 
 @njit(cache=True, nogil=True)
@@ -180,19 +192,20 @@ def _transpose_into(symbols, columns):
 @njit(cache=True, nogil=True)
 def _symbol_sums(symbols, label_index, label_bits, xlogx, sums, class_sums):
     """:func:`plugin_sums` of every group of integer ``symbols`` ``(group, n, unit)``."""
-    columns, work, hist = workspace(symbols.shape[1], symbols.shape[2])
+    columns, work, hists = workspace(symbols.shape[1], symbols.shape[2])
     for g in range(symbols.shape[0]):
         _transpose_into(symbols[g], columns)
-        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work, hist)
+        sums[g] = plugin_sums(columns, label_index, label_bits, xlogx, class_sums[g], work,
+                              hists)
 
 
 @njit(cache=True, nogil=True)
 def _keys_of(symbols, keys):
     """Row keys of every group of integer ``symbols`` ``(group, n, unit)`` into ``keys``."""
-    columns, work, hist = workspace(symbols.shape[1], symbols.shape[2])
+    columns, work, hists = workspace(symbols.shape[1], symbols.shape[2])
     for g in range(symbols.shape[0]):
         _transpose_into(symbols[g], columns)
-        _row_keys(columns, 0, keys[g], work[:4], hist)
+        _row_keys(columns, 0, keys[g], work[1:], hists)
 
 
 @functools.cache
