@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numba
+import pytest
 
 import ibrepro
 from ibrepro.kernel_cache import PackageSource, use_keyed_cache
@@ -155,3 +156,26 @@ def test_one_process_compiles_a_kernel_the_others_load_it(tmp_path):
     assert all(p.returncode == 0 for p in processes)
     assert sorted(counts[:2]) == [(0, 1), (1, 0)]  # outer: compiled once, loaded once
     assert sum(counts[2]) == 1
+
+
+def test_kernels_use_full_width_vectors_whatever_is_imported_first():
+    """On an AVX-512 host every kernel compiles for 512-bit vectors: a module that declared a
+    kernel with numba's own ``njit`` started numba's code generator before the setting was made
+    (seen: the job server's estimate jobs ran 256-bit kernels, 1.3x slower)."""
+    from numba.core.codegen import get_host_cpu_features
+
+    from ibrepro.job_server import PRELOAD
+
+    if "+avx512f" not in get_host_cpu_features().split(","):
+        pytest.skip("the host has no AVX-512: nothing to widen")
+    code = textwrap.dedent(f"""
+        import importlib
+        for module in {PRELOAD!r}:
+            importlib.import_module(module)
+        from numba.core.registry import cpu_target
+        print(cpu_target.target_context.codegen().magic_tuple()[2])
+    """)
+    env = {key: value for key, value in os.environ.items() if key != "NUMBA_CPU_FEATURES"}
+    features = subprocess.run([sys.executable, "-c", code], env=env, check=True, text=True,
+                              capture_output=True).stdout.strip().split(",")
+    assert "-prefer-256-bit" in features

@@ -17,6 +17,12 @@ compile in one process at a time: a process that misses the cache takes a file l
 the kernel's index, and one that arrives meanwhile waits, then loads what the first saved.
 Two jobs of a fresh build (and the tests beside it) otherwise compiled the trainer's ~35
 CPU-seconds each, at once.
+
+On a CPU with AVX-512, that ``njit`` also lets LLVM use the full 512-bit vectors
+(``full_width_vectors``): LLVM's tuning for Intel's server cores prefers 256-bit ones, a
+hedge against the clock drop of early AVX-512 parts; on this project's 2-core machine
+(Emerald Rapids) the KDE kernel's pair loop runs 1.3x faster at 512 bits, in a job on both
+cores, and the trainer's epoch is unchanged (docs/performance.md, fourteenth session).
 """
 
 from __future__ import annotations
@@ -137,12 +143,27 @@ def _remove_stale(base: Path) -> None:
 
 
 def njit(*args, **options):
-    """``numba.njit``, after ``compile_once``: the modules that declare cached kernels import it
-    from here."""
+    """``numba.njit``, after ``compile_once`` and ``full_width_vectors``: the modules that
+    declare cached kernels import it from here."""
     compile_once()
     import numba
 
+    full_width_vectors(numba.config)
     return numba.njit(*args, **options)
+
+
+def full_width_vectors(config) -> None:
+    """Let numba's LLVM use 512-bit vectors where the host has AVX-512 (numba's ``config``:
+    its ``CPU_FEATURES``, read when its code generator starts; a user's
+    ``NUMBA_CPU_FEATURES`` is kept). The features are part of numba's cache key, so code
+    compiled either way is never loaded the other."""
+    if config.CPU_FEATURES is not None:
+        return
+    from numba.core.codegen import get_host_cpu_features
+
+    features = get_host_cpu_features()
+    if "+avx512f" in features.split(","):
+        config.CPU_FEATURES = f"{features},-prefer-256-bit"
 
 
 _HELD: set[str] = set()  # the kernels' index files whose lock this process holds

@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
+
+from ibrepro.kernel_cache import njit
 
 # LLVM fast-math flags of every kernel: all of fastmath=True but "arcp", so x / y stays a
 # correctly rounded division (a quantizer's (a - low) / step at a rounding tie must round as
