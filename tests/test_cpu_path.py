@@ -206,9 +206,10 @@ def test_exp_negative_is_within_4e_12():
     np.testing.assert_allclose(ours, np.exp(x), rtol=4e-12)
 
 
-def test_sample_propagation_kernels_equal_dense_float64_sums():
+@pytest.mark.parametrize("d", [1, 3, 4, 6])  # every d mod 4: the distance passes' cases
+def test_sample_propagation_kernels_equal_dense_float64_sums(d):
     rng = np.random.default_rng(1)
-    groups, m, n, d = 2, 300, 400, 3
+    groups, m, n = 2, 300, 400
     centres = np.tanh(rng.normal(size=(groups, n, d)) * 3)  # saturated clusters
     noise = rng.normal(size=(groups, m, d))
     pick = rng.integers(0, n, m)

@@ -101,15 +101,44 @@ def _sweep_order(points, axis):
 
 @njit(inline="always", fastmath=_VECTOR)
 def _squared_distances(coords, start, stop, point, out):
-    """out[t] = |coords[:, start + t] - point|^2 for t < stop - start (coordinate-major
-    ``coords`` ``(d, n)``: each coordinate one contiguous, vectorised pass)."""
-    out[:stop - start] = 0.0
-    for k in range(coords.shape[0]):
-        row = coords[k]
-        centre = point[k]
+    """out[t] = |coords[:, start + t] - point|^2 for t < stop - start.
+
+    coords ``(d, n)`` coordinate-major with d even (:func:`coordinate_major`), point ``(d,)``:
+    each pass is one contiguous, vectorised loop over four coordinates (two in the last pass
+    when d is 2 mod 4), so ``out`` is loaded and stored once per four, not once per coordinate
+    (a 10-unit layer's distances took 1.25x as long so)."""
+    window = out[:stop - start]
+    d = coords.shape[0]
+    k = 0
+    if d % 4 == 2:
+        a, b = coords[0, start:stop], coords[1, start:stop]
+        ca, cb = point[0], point[1]
         for t in range(stop - start):
-            diff = row[start + t] - centre
-            out[t] += diff * diff
+            da, db = a[t] - ca, b[t] - cb
+            window[t] = da * da + db * db
+        k = 2
+    elif d > 0:
+        window[:] = 0.0
+    while k < d:
+        a, b = coords[k, start:stop], coords[k + 1, start:stop]
+        c, e = coords[k + 2, start:stop], coords[k + 3, start:stop]
+        ca, cb, cc, ce = point[k], point[k + 1], point[k + 2], point[k + 3]
+        for t in range(stop - start):
+            da, db, dc, de = a[t] - ca, b[t] - cb, c[t] - cc, e[t] - ce
+            window[t] += (da * da + db * db) + (dc * dc + de * de)
+        k += 4
+
+
+@njit(inline="always")
+def coordinate_major(points, order):
+    """``points[order]`` ``(n, d)`` transposed to ``(d', n)``, d' = d rounded up to even with a
+    row of zeros (it adds 0 to every distance): :func:`_squared_distances`' layout."""
+    n, d = len(order), points.shape[1]
+    coords = np.zeros((d + d % 2, n))
+    for j in range(n):
+        for k in range(d):
+            coords[k, j] = points[order[j], k]
+    return coords
 
 
 @njit(cache=True, nogil=True)
@@ -211,15 +240,13 @@ def symmetric_sums(points, scale, exponent_cut, label_index, row_all, row_class)
     projection, order = _sweep_order(points, principal_axis(points))
     member, first, count = _distinct_rows(points, label_index, projection, order)
     m = len(first)
-    coords = np.empty((d, m))  # sorted, coordinate-major: contiguous inner loops
+    representative = order[first]  # each group's first point
+    coords = coordinate_major(points, representative)  # sorted: contiguous inner loops
     labels = np.empty(m)  # class indices as floats: compared in the vector unit's own type
     along = np.empty(m)
     for g in range(m):
-        q = order[first[g]]
-        labels[g] = label_index[q]
-        along[g] = projection[q]
-        for k in range(d):
-            coords[k, g] = points[q, k]
+        labels[g] = label_index[representative[g]]
+        along[g] = projection[representative[g]]
     if m < n:
         total, same = _sweep_sums(coords, labels, along, count, scale, exponent_cut)
     else:
@@ -241,12 +268,9 @@ def cross_sums(points, own, centres, scale, exponent_cut, point_class, centre_cl
     axis = principal_axis(centres)
     projection, order = _sweep_order(centres, axis)
     along = projection[order]
-    coords = np.empty((d, n))
-    classes = np.empty(n, np.int64)
-    for j in range(n):
-        classes[j] = centre_class[order[j]]
-        for k in range(d):
-            coords[k, j] = centres[order[j], k]
+    coords = coordinate_major(centres, order)
+    classes = centre_class[order]
+    point = np.zeros(len(coords))  # a point, padded as coords
     squared = np.empty(n)
     for i in range(points.shape[0]):
         # -scale |g - s|^2 - own >= -cut  iff  |g - s|^2 <= (cut - own) / scale
@@ -254,7 +278,8 @@ def cross_sums(points, own, centres, scale, exponent_cut, point_class, centre_cl
         position = (points[i] * axis).sum()
         start = np.searchsorted(along, position - reach)
         stop = np.searchsorted(along, position + reach, side="right")
-        _squared_distances(coords, start, stop, points[i], squared)
+        point[:d] = points[i]
+        _squared_distances(coords, start, stop, point, squared)
         acc_all = 0.0
         acc_same = 0.0
         for t in range(stop - start):
