@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from ibrepro.kernels import subnormals, threads
 from ibrepro.kernels.threads import over_repetitions, shares
 from ibrepro.train.loop import train
 
@@ -58,3 +59,19 @@ def test_repetitions_do_not_depend_on_the_thread_count(szt_data):
     assert sorted(one[1]) == [0, 6]
     for epoch in one[1]:
         np.testing.assert_allclose(one[1][epoch], two[1][epoch], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.skipif(not subnormals.X86, reason="MXCSR is x86's")
+def test_kernels_run_with_subnormals_flushed_and_the_caller_gets_its_mode_back():
+    """Subnormals cost a relu net's late epochs ~3x on x86 (docs/performance.md): each share of
+    the repetitions runs flushed, and the calling thread keeps its own mode afterwards."""
+    tiny = np.full(4, 1e-38, np.float32)
+    halves = np.zeros(4, np.float32)
+
+    def kernel(first, stop, out):
+        out[first:stop] = tiny[first:stop] * np.float32(0.5)
+
+    numba.set_num_threads(2)
+    threads.over_repetitions(kernel, 4, halves)
+    assert (halves == 0).all()  # both shares flushed: the caller's and the pool's
+    assert tiny[0] * np.float32(0.5) > 0  # and this thread is back to gradual underflow
