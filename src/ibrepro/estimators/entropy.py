@@ -13,8 +13,8 @@ radix sort (11-bit digits: one pass counts them all, and digits constant over th
 skipped; a sort that must return an order packs each position below its key and moves one
 array, not a key and a payload). Rows are then visited in
 lexicographic order, the order in which ``entropy_torch`` sums its runs, and c log2 c comes
-from one table per N, so both give the same bits (libm's and torch's log2 agree on every count
-below 57803; ``tests/test_cpu_parity.py``). About 50 µs per group of 4096 rows and 10 units.
+from one table per N (libm's log2), which ``entropy_torch`` reads too, so both give the same
+bits (``tests/test_cpu_path.py``). About 50 µs per group of 4096 rows and 10 units.
 """
 
 from __future__ import annotations

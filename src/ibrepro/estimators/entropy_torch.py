@@ -5,7 +5,7 @@ Rows become int64 keys (mixed radix, re-densified by rank whenever the radix pro
 overflow), keys are sorted per group, and ``H = log2 N - (1/N) sum_runs c log2 c`` is computed
 from the run lengths, all as tensor operations: no Python loop over groups. The runs are summed
 in ascending key order, i.e. lexicographic order of the rows, as the numba kernel does, so on
-the CPU both give the same bits (``tests/test_cpu_parity.py``).
+the CPU both give the same bits (``tests/test_cpu_path.py``).
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ def symmetric_sums(points, scale, exponent_cut, label_index, row_all, row_class)
     Identical points of one class are summed once, with their count as weight: a relu layer
     often maps many inputs to one row (all units at 0), and such a layer's pairs are all
     within the cut-off (a collapsed szt-relu layer: 109 distinct rows of 4096)."""
-    n, d = points.shape
+    n = len(points)
     projection, order = _sweep_order(points, principal_axis(points))
     member, first, count = _distinct_rows(points, label_index, projection, order)
     m = len(first)

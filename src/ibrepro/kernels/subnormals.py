@@ -25,8 +25,8 @@ FLUSH = 0x8040  # MXCSR's FTZ (bit 15: results to zero) and DAZ (bit 6: inputs a
 
 
 @intrinsic
-def _exchange_control(typingctx, value):
-    """Set MXCSR to ``value`` (int64, low 32 bits) and return what it was."""
+def _update_control(typingctx, keep, add):
+    """MXCSR becomes (MXCSR & ``keep``) | ``add`` (int64s, low 32 bits); returns what it was."""
     def codegen(context, builder, signature, args):
         i32, pointer = ir.IntType(32), ir.IntType(8).as_pointer()
         function = ir.FunctionType(ir.VoidType(), [pointer])
@@ -35,34 +35,24 @@ def _exchange_control(typingctx, value):
         slot = cgutils.alloca_once(builder, i32)
         builder.call(save, [builder.bitcast(slot, pointer)])
         old = builder.load(slot)
-        builder.store(builder.trunc(args[0], i32), slot)
+        keep, add = (builder.trunc(arg, i32) for arg in args)
+        builder.store(builder.or_(builder.and_(old, keep), add), slot)
         builder.call(load, [builder.bitcast(slot, pointer)])
         return builder.zext(old, ir.IntType(64))
-    return types.int64(types.int64), codegen
+    return types.int64(types.int64, types.int64), codegen
 
 
 @njit(cache=True)
-def _read_control():
-    old = _exchange_control(0x1F80)  # read it by a swap with the default, then put it back
-    _exchange_control(old)
-    return old
-
-
-@njit(cache=True)
-def _set_control(value):
-    return _exchange_control(value)
+def _update(keep, add):
+    return _update_control(keep, add)
 
 
 def flush_subnormals() -> int:
     """Flush subnormals to zero on this thread; returns the control word to :func:`restore`."""
-    if not X86:
-        return 0
-    old = _read_control()
-    _set_control(old | FLUSH)
-    return old
+    return _update(-1, FLUSH) if X86 else 0
 
 
 def restore(control: int) -> None:
     """Put back the control word :func:`flush_subnormals` returned."""
     if X86:
-        _set_control(control)
+        _update(0, control)
